@@ -1,0 +1,46 @@
+/**
+ * The few Bun APIs the adapter uses, copied structurally so that published
+ * declarations never depend on `bun-types` (which would clash with users'
+ * Node or DOM types). `test/types/bun.check.ts` proves them against the real ones.
+ */
+
+/** Bun's `ServerWebSocket`, as far as the adapter uses it. */
+export interface BunSocket<Data> {
+  readonly readyState: number;
+  readonly data: Data;
+  send(data: string | Uint8Array): number;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  getBufferedAmount(): number;
+  subscribe(topic: string): void;
+  publish(topic: string, data: string | Uint8Array): number;
+}
+
+/** Bun's `Server`, as far as the adapter uses it. */
+export interface BunServer<Data> {
+  readonly port: number | undefined;
+  upgrade(request: Request, options: { data: Data }): boolean;
+  publish(topic: string, data: string | Uint8Array): number;
+  requestIP(request: Request): { address: string } | null;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+/** The options of `Bun.serve` the adapter passes. */
+export interface BunServeOptions<Data> {
+  port: number;
+  hostname: string;
+  fetch(request: Request, server: BunServer<Data>): Response | undefined;
+  websocket: {
+    open(ws: BunSocket<Data>): void;
+    message(ws: BunSocket<Data>, message: string | Uint8Array): void;
+    close(ws: BunSocket<Data>, code: number, reason: string): void;
+    idleTimeout: number;
+    sendPings: boolean;
+    publishToSelf: boolean;
+  };
+}
+
+/** The global `Bun`, as far as the adapter uses it. */
+export interface BunGlobal {
+  serve<Data>(options: BunServeOptions<Data>): BunServer<Data>;
+}

@@ -1,0 +1,38 @@
+/**
+ * The few Deno APIs the adapter uses, copied structurally so that published
+ * declarations never depend on Deno's global types. `test/types/deno.check.ts`
+ * proves them against the real ones with `deno check`.
+ */
+
+/** Deno's server-side `WebSocket`, as far as the adapter uses it. */
+export interface DenoSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  binaryType: "blob" | "arraybuffer";
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Deno's `ServeHandlerInfo`, as far as the adapter uses it. */
+export interface DenoServeInfo {
+  readonly remoteAddr: { readonly hostname?: string };
+}
+
+/** Deno's `HttpServer`, as far as the adapter uses it. */
+export interface DenoHttpServer {
+  readonly addr: { readonly port?: number };
+  shutdown(): Promise<void>;
+}
+
+/** The global `Deno`, as far as the adapter uses it. */
+export interface DenoGlobal {
+  serve(
+    options: { port: number; hostname: string; onListen: () => void },
+    handler: (request: Request, info: DenoServeInfo) => Response,
+  ): DenoHttpServer;
+  upgradeWebSocket(request: Request, options: { idleTimeout: number }): { socket: DenoSocket; response: Response };
+}

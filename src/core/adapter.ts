@@ -1,0 +1,84 @@
+/**
+ * The seam between the runtime-neutral core and a runtime adapter.
+ *
+ * An adapter translates its runtime's HTTP server and WebSocket into these
+ * shapes and calls the {@link Engine} on every event; all behaviour lives in
+ * the engine. Adapters import this module, never the reverse.
+ */
+import type { Connection } from "./connection.ts";
+
+/** WebSocket ready states, numbered as in the WHATWG WebSocket, `ws` and Bun. */
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+/** One accepted socket, as an adapter exposes it to the core. */
+export interface Transport {
+  /** 0..3, as in {@link ReadyState}. */
+  readonly readyState: number;
+  /** Bytes queued by the runtime but not yet written to the network. */
+  readonly bufferedAmount: number;
+  /** Queues one message; may throw if the socket is no longer open. */
+  send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection without a closing handshake. */
+  terminate(): void;
+}
+
+/** What the core learns about an upgrade request before accepting it. */
+export interface UpgradeRequest {
+  /** HTTP method, upper case. */
+  readonly method: string;
+  /** Path and query, e.g. `/chat?room=1`. */
+  readonly url: string;
+  /** Request headers with lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Whether the request asks for a WebSocket upgrade. */
+  readonly upgrade: boolean;
+  /** Peer IP address, or `""` when the runtime cannot tell. */
+  readonly remoteAddress: string;
+}
+
+/** The core's answer to a request: upgrade it, or reply with plain HTTP. */
+export type RouteDecision =
+  | { readonly upgrade: true }
+  | {
+      readonly upgrade: false;
+      readonly status: number;
+      readonly body: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    };
+
+/** What the core offers an adapter: one call per runtime event. */
+export interface Engine {
+  /** Options the adapter needs to bind. */
+  readonly port: number;
+  readonly hostname: string;
+  /** Decides what happens to a request, before any socket exists. */
+  route(request: UpgradeRequest): RouteDecision;
+  /** A socket finished its handshake; returns the connection to pass to later calls. */
+  open(transport: Transport, request: UpgradeRequest): Connection;
+  /** A message arrived: text as string, binary as bytes. */
+  message(conn: Connection, data: string | Uint8Array): void;
+  /** The socket is closed (once or more; the engine dedupes). */
+  closed(conn: Connection, code: number, reason: string): void;
+  /** The runtime reported an error, on a socket or the server. */
+  error(error: unknown, conn?: Connection): void;
+}
+
+/** A bound server, as returned by {@link Adapter.listen}. */
+export interface Listener {
+  /** The real port, also when 0 was asked for. */
+  readonly port: number;
+  /** Sends one message to every open socket but `except`, natively; false if unsupported. */
+  publish?(data: string | Uint8Array, except?: Transport): boolean;
+  /** Stops accepting and releases the port; open sockets are dropped. */
+  stop(): Promise<void>;
+}
+
+/** A runtime binding: starts a server that reports to the engine. */
+export interface Adapter {
+  /** Which runtime this adapter binds. */
+  readonly runtime: "node" | "bun" | "deno";
+  /** Binds the port; rejects with the runtime's own error on failure. */
+  listen(engine: Engine): Promise<Listener>;
+}

@@ -1,0 +1,18 @@
+/** One frozen header record with lower-case names, from any runtime's header list. */
+export function headerRecord(
+  entries: Iterable<[string, string | string[] | undefined]>,
+): Readonly<Record<string, string>> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    const text = Array.isArray(value) ? value.join(", ") : value;
+    record[key] = key in record ? `${record[key]}, ${text}` : text;
+  }
+  return Object.freeze(record);
+}
+
+/** True when the request asks for a WebSocket upgrade. */
+export function wantsWebSocket(method: string, headers: Readonly<Record<string, string>>): boolean {
+  return method === "GET" && /(^|,)\s*websocket\s*(,|$)/i.test(headers.upgrade ?? "");
+}

@@ -1,0 +1,22 @@
+/**
+ * The runtime-neutral core of polysocket: the connection and server contract,
+ * the chat room, errors and the adapter seam. It imports no runtime module.
+ *
+ * @module
+ */
+export { ReadyState } from "./adapter.ts";
+export type { Adapter, Engine, Listener, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
+export { ChatRoom, type ChatRoomOptions } from "./chat-room.ts";
+export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
+export { Connection, type ConnectionState } from "./connection.ts";
+export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
+export { headerRecord, wantsWebSocket } from "./headers.ts";
+export type { CloseInfo, ServerHooks, ServerOptions } from "./options.ts";
+export { detectRuntime, type RuntimeName } from "./runtime.ts";
+export {
+  BaseServer,
+  type BroadcastOptions,
+  type CloseOptions,
+  type ListenInfo,
+  SHUTDOWN_CLOSE,
+} from "./server.ts";

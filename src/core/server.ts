@@ -1,0 +1,153 @@
+/**
+ * `BaseServer`: the public server API, shared by every runtime entry point.
+ */
+import type { Adapter, Listener } from "./adapter.ts";
+import type { Connection } from "./connection.ts";
+import { ServerEngine } from "./engine.ts";
+import { WebSocketError, listenError } from "./errors.ts";
+import { type ResolvedOptions, type ServerOptions, resolveOptions } from "./options.ts";
+
+/** Where a server is listening, as resolved by `listen()`. */
+export interface ListenInfo {
+  /** The real port, also when 0 was asked for. */
+  readonly port: number;
+  /** The interface bound. */
+  readonly hostname: string;
+}
+
+/** Options of {@link BaseServer.broadcast}. */
+export interface BroadcastOptions {
+  /** A connection, or several, that must not receive the message (e.g. its sender). */
+  except?: Connection | Iterable<Connection>;
+}
+
+/** Options of {@link BaseServer.close}. */
+export interface CloseOptions {
+  /** Milliseconds to wait for clients to answer the close before dropping them. Default 5000. */
+  timeout?: number;
+}
+
+/** Close code and reason sent to every client when the server shuts down. */
+export const SHUTDOWN_CLOSE = { code: 1001, reason: "server shutting down" } as const;
+
+/**
+ * A WebSocket server; each runtime entry point (`polysocket/node`, `/bun`, `/deno`,
+ * and the auto-detecting `polysocket`) exports a `Server` subclass of it.
+ */
+export abstract class BaseServer {
+  readonly #options: ResolvedOptions;
+  readonly #engine: ServerEngine;
+  #listener: Listener | undefined;
+  #starting: Promise<ListenInfo> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Validates `options`; throws `TypeError` naming the first bad one. */
+  constructor(options?: ServerOptions) {
+    this.#options = resolveOptions(options);
+    this.#engine = new ServerEngine(this.#options);
+  }
+
+  /** Loads the runtime binding; implemented by each entry point. */
+  protected abstract loadAdapter(): Promise<Adapter>;
+
+  /** The port: the option until `listen()` resolves, the real one after. */
+  get port(): number {
+    return this.#listener?.port ?? this.#options.port;
+  }
+
+  /** The interface the server binds. */
+  get hostname(): string {
+    return this.#options.hostname;
+  }
+
+  /** The path that accepts WebSocket upgrades. */
+  get path(): string {
+    return this.#options.path;
+  }
+
+  /** Open connections by id. A live view: it changes as clients come and go. */
+  get connections(): ReadonlyMap<string, Connection> {
+    return this.#engine.connections;
+  }
+
+  /**
+   * Starts accepting connections. Resolves once the port is bound, with the real port.
+   * Rejects with `WebSocketError` (`EADDRINUSE` when the port is taken).
+   */
+  listen(): Promise<ListenInfo> {
+    if (this.#starting || this.#closing) {
+      const error = new WebSocketError("ERR_SERVER_STATE", "listen() may be called once per server");
+      return Promise.reject(error);
+    }
+    this.#starting = this.#bind();
+    return this.#starting;
+  }
+
+  async #bind(): Promise<ListenInfo> {
+    const adapter = await this.loadAdapter();
+    try {
+      this.#listener = await adapter.listen(this.#engine);
+    } catch (error) {
+      throw listenError(error, this.#options.hostname, this.#options.port);
+    }
+    return { port: this.#listener.port, hostname: this.#options.hostname };
+  }
+
+  /** Sends `message` to every open connection but `except`. */
+  broadcast(message: string | Uint8Array, options: BroadcastOptions = {}): void {
+    const except = exceptSet(options.except);
+    const [only] = except;
+    if (except.size <= 1 && this.#listener?.publish?.(message, only?.transport)) return;
+    for (const conn of this.#engine.connections.values()) {
+      if (!except.has(conn)) conn.send(message);
+    }
+  }
+
+  /**
+   * Stops accepting, closes every connection with 1001 "server shutting down",
+   * waits for them to go (dropping stragglers after `timeout`), then releases the port.
+   * Every `onDisconnect` has run when it resolves. Safe to call more than once.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.timeout ?? 5000);
+    return this.#closing;
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    const engine = this.#engine;
+    engine.shuttingDown = true;
+    await this.#starting?.catch(() => undefined);
+    for (const conn of engine.connections.values()) {
+      conn.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+    }
+    await withTimeout(engine.settled(), timeout, () => {
+      for (const conn of engine.connections.values()) {
+        conn.terminate();
+        engine.closed(conn, 1006, "");
+      }
+    });
+    await this.#listener?.stop();
+  }
+}
+
+function exceptSet(except: BroadcastOptions["except"]): Set<Connection> {
+  if (except === undefined) return new Set();
+  if (Symbol.iterator in Object(except)) return new Set(except as Iterable<Connection>);
+  return new Set([except as Connection]);
+}
+
+/** Awaits `promise`, or runs `onTimeout` if it is not settled after `ms`. */
+async function withTimeout(promise: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
