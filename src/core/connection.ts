@@ -23,6 +23,7 @@ export class Connection {
   data: unknown;
   readonly #transport: Transport;
   #closeSent: { code: number; reason: string } | undefined;
+  #ended = false;
 
   /** @internal Created by the server's engine; users receive connections from hooks. */
   constructor(transport: Transport, request: UpgradeRequest, id: string) {
@@ -33,9 +34,14 @@ export class Connection {
     this.#transport = transport;
   }
 
-  /** Where the connection is in its lifecycle. */
+  /**
+   * Where the connection is in its lifecycle. "closed" once the server has seen
+   * it end (and `onDisconnect` is due); "closing" from `close()` until then.
+   */
   get state(): ConnectionState {
-    return STATES[this.#transport.readyState] ?? "closed";
+    if (this.#ended) return "closed";
+    const state = STATES[this.#transport.readyState] ?? "closed";
+    return state === "closed" || this.#closeSent ? "closing" : state;
   }
 
   /** Bytes queued for this client but not yet written to the network. */
@@ -72,6 +78,13 @@ export class Connection {
   /** @internal The code and reason this side sent, if it closed first. */
   get closeSent(): { code: number; reason: string } | undefined {
     return this.#closeSent;
+  }
+
+  /** @internal Marks the socket closed; false if it already was (runtimes may report twice). */
+  markEnded(): boolean {
+    if (this.#ended) return false;
+    this.#ended = true;
+    return true;
   }
 
   /** @internal Drops the connection without a handshake. */

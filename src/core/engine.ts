@@ -34,7 +34,6 @@ export class ServerEngine implements Engine {
   readonly #report: ErrorSink;
   /** Events held back while a connection's async `onConnect` runs. */
   readonly #held = new Map<Connection, Array<() => void>>();
-  readonly #ended = new WeakSet<Connection>();
   #onSettled: (() => void) | undefined;
 
   constructor(options: ResolvedOptions) {
@@ -66,12 +65,19 @@ export class ServerEngine implements Engine {
   }
 
   closed(conn: Connection, code: number, reason: string): void {
-    if (this.#ended.has(conn)) return;
-    this.#ended.add(conn);
+    // Bun reports the close synchronously inside `close()`; deferring on every
+    // runtime means onDisconnect never runs re-entrantly inside user code.
+    queueMicrotask(() => this.#end(conn, code, reason));
+  }
+
+  #end(conn: Connection, code: number, reason: string): void {
+    if (!conn.markEnded()) return;
     this.connections.delete(conn.id);
+    // A code outside the protocol's range (Deno reports 0) means the peer vanished.
+    const seen = code >= 1000 ? { code, reason } : { code: 1006, reason: "" };
     // Report the code that ended the connection: ours if we closed first,
-    // whatever the runtime saw echoed back (Deno reports 1005 for a bare echo).
-    const info = conn.closeSent && code !== 1006 ? conn.closeSent : { code, reason };
+    // not what the runtime saw echoed back (Deno reports 1005 for a bare echo).
+    const info = conn.closeSent && seen.code !== 1006 ? conn.closeSent : seen;
     this.#whenReady(conn, () => {
       callHook("onDisconnect", this.#options.onDisconnect, [conn, info], this.#report, conn);
       this.#checkSettled();

@@ -1,0 +1,60 @@
+/**
+ * End-to-end test of examples/chat.ts, the seed's chat server, in each runtime.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TestClient } from "./harness/client.ts";
+import { RuntimeProcess } from "./harness/process.ts";
+import type { Runtime } from "./harness/runtimes.ts";
+
+const STARTED = /^WebSocket Chat Server started on ws:\/\/localhost:(\d+)\/chat$/;
+
+export function chatSuite(runtime: Runtime): void {
+  describe(`[${runtime}] chat example`, () => {
+    let server: RuntimeProcess;
+    let url: string;
+
+    beforeAll(async () => {
+      server = new RuntimeProcess(runtime, "examples/chat.ts", { PORT: "0" });
+      const line = await server.waitForLine((l) => STARTED.test(l), "the start banner");
+      url = `ws://127.0.0.1:${STARTED.exec(line)![1]}/chat`;
+    });
+    afterAll(async () => {
+      await server?.stop("SIGKILL");
+    });
+
+    test("join notice, broadcast, history replayed exactly once to a late joiner, leave notice", async () => {
+      const alice = await TestClient.open(url);
+      const aliceJoined = await alice.nextText();
+      const aliceId = /^User (\S+) joined the chat$/.exec(aliceJoined)![1]!;
+      alice.send("hello, anyone?");
+      expect(await alice.nextText()).toBe(`User ${aliceId}: hello, anyone?`);
+
+      const bob = await TestClient.open(url);
+      const history = [aliceJoined, `User ${aliceId}: hello, anyone?`];
+      expect(await bob.nextText()).toBe(history[0]);
+      expect(await bob.nextText()).toBe(history[1]);
+      const bobJoined = await bob.nextText();
+      const bobId = /^User (\S+) joined the chat$/.exec(bobJoined)![1]!;
+      expect(bobId).not.toBe(aliceId);
+      expect(await alice.nextText()).toBe(bobJoined);
+
+      bob.send("hi alice 👋");
+      expect(await alice.nextText()).toBe(`User ${bobId}: hi alice 👋`);
+      expect(await bob.nextText()).toBe(`User ${bobId}: hi alice 👋`);
+
+      await bob.close();
+      expect(await alice.nextText()).toBe(`User ${bobId} left the chat`);
+      // Bob saw his own join once: nothing in his stream is duplicated.
+      expect(new Set(bob.messages).size).toBe(bob.messages.length);
+      await alice.close();
+    });
+
+    test("SIGTERM closes clients with 1001 and exits 0", async () => {
+      const client = await TestClient.open(url);
+      await client.nextText();
+      const code = server.stop("SIGTERM");
+      expect(await client.closed).toEqual({ code: 1001, reason: "server shutting down" });
+      expect(await code).toBe(0);
+    });
+  });
+}

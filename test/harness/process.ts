@@ -1,0 +1,80 @@
+/**
+ * A program running in one runtime, its stdout read line by line so tests can
+ * wait for what it prints instead of sleeping.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { ROOT, type Runtime, commandFor } from "./runtimes.ts";
+
+const WAIT_MS = 15_000;
+
+export class RuntimeProcess {
+  readonly lines: string[] = [];
+  stderr = "";
+  readonly #child: ChildProcess;
+  readonly #exit: Promise<number | null>;
+  #listeners = new Set<() => void>();
+
+  constructor(runtime: Runtime, file: string, env: Record<string, string> = {}) {
+    const [command, args] = commandFor(runtime, file);
+    this.#child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    createInterface({ input: this.#child.stdout! }).on("line", (line) => {
+      this.lines.push(line);
+      for (const notify of this.#listeners) notify();
+    });
+    this.#child.stderr!.on("data", (chunk) => {
+      this.stderr += chunk;
+    });
+    this.#exit = new Promise((resolve) => this.#child.once("exit", (code) => resolve(code)));
+    void this.#exit.then(() => {
+      for (const notify of this.#listeners) notify();
+    });
+  }
+
+  get exited(): boolean {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null;
+  }
+
+  /** Resolves with the first line (from the start) that satisfies `match`. */
+  waitForLine(match: (line: string) => boolean, what = "a matching line"): Promise<string> {
+    return this.waitUntil(() => this.lines.find(match), what);
+  }
+
+  /** Resolves when `probe` returns a value; rejects on exit or after a generous deadline. */
+  waitUntil<T>(probe: () => T | undefined, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = probe();
+        if (value !== undefined) return finish(() => resolve(value));
+        if (this.exited) finish(() => reject(this.#failure(`exited before ${what}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(this.#failure(`timed out waiting for ${what}`))), WAIT_MS);
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+        settle();
+      };
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  /** Resolves with the exit code once the program ends by itself. */
+  finished(): Promise<number | null> {
+    return this.#exit;
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    if (!this.exited) this.#child.kill(signal);
+    return this.#exit;
+  }
+
+  #failure(what: string): Error {
+    return new Error(`${what}\nstdout:\n${this.lines.join("\n")}\nstderr:\n${this.stderr}`);
+  }
+}

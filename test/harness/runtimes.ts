@@ -1,0 +1,33 @@
+/**
+ * How to start a TypeScript file in each runtime, from the project's own
+ * node_modules: no global install is used, and a missing runtime fails loudly.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+export type Runtime = "node" | "bun" | "deno";
+export const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
+
+export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = `${ROOT}node_modules/.bin`;
+
+/** The command line that runs `file` (relative to the project root) in `runtime`. */
+export function commandFor(runtime: Runtime, file: string): [string, string[]] {
+  switch (runtime) {
+    case "node":
+      return [process.execPath, ["--import", createRequire(import.meta.url).resolve("tsx"), file]];
+    case "bun":
+      return [binary("bun"), [file]];
+    case "deno":
+      return [binary("deno"), ["run", "-A", file]];
+  }
+}
+
+function binary(name: string): string {
+  const path = `${BIN}/${name}`;
+  if (!existsSync(path)) {
+    throw new Error(`${name} is missing at ${path}: run \`npm install\` (it is a devDependency)`);
+  }
+  return path;
+}

@@ -1,0 +1,313 @@
+/**
+ * The shared behavioural suite: every test here runs against a real fixture
+ * server in each runtime, with real `ws` clients on loopback.
+ */
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TestClient } from "./harness/client.ts";
+import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
+import type { Runtime } from "./harness/runtimes.ts";
+
+const isDisconnect = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
+
+export function serverSuite(runtime: Runtime): void {
+  describe(`[${runtime}] server contract`, () => {
+    let fixture: Fixture;
+    const clients: TestClient[] = [];
+    const open = async (path = "/ws", options = {}) => {
+      const client = await TestClient.open(`ws://127.0.0.1:${fixture.port}${path}`, options);
+      clients.push(client);
+      return client;
+    };
+
+    beforeAll(async () => {
+      fixture = await Fixture.start(runtime);
+    });
+    afterAll(async () => {
+      for (const client of clients) client.socket.terminate();
+      await fixture?.process.stop("SIGKILL");
+    });
+
+    test("port 0 picks a free port, readable after listen", () => {
+      expect(fixture.port).toBeGreaterThan(0);
+      expect(fixture.events().find((e) => e.ev === "listening")?.getter).toBe(fixture.port);
+    });
+
+    test("connection ids are unique URL-safe strings", async () => {
+      const batch = await Promise.all(Array.from({ length: 30 }, () => open()));
+      const ids = await Promise.all(batch.map(async (c) => (await c.info()).id));
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+      await Promise.all(batch.map((c) => c.close()));
+    });
+
+    test("headers (lower-case, read-only), url, remoteAddress and state are visible", async () => {
+      const client = await open("/ws?room=42", { headers: { "X-Custom-Header": "Hello" } });
+      const info = await client.info();
+      expect(info.headers["x-custom-header"]).toBe("Hello");
+      expect(info.headers.upgrade?.toLowerCase()).toBe("websocket");
+      expect(Object.keys(info.headers).every((name) => name === name.toLowerCase())).toBe(true);
+      expect(info.frozen).toBe(true);
+      expect(info.url).toBe("/ws?room=42");
+      expect(info.remoteAddress).toBe("127.0.0.1");
+      expect(info.state).toBe("open");
+      await client.close();
+    });
+
+    test("onConnect runs before the first onMessage, onDisconnect once after", async () => {
+      const client = await open();
+      client.send("first");
+      expect(await client.nextText()).toBe("first");
+      const { id } = await client.info();
+      await client.close(1000);
+      await fixture.waitFor(isDisconnect(id), "disconnect");
+      const mine = fixture.events().filter((e) => e.id === id).map((e) => e.ev);
+      expect(mine[0]).toBe("connect");
+      expect(mine.at(-1)).toBe("disconnect");
+      expect(mine.filter((ev) => ev === "disconnect")).toHaveLength(1);
+    });
+
+    test("send echoes text, including non-ASCII and emoji, intact", async () => {
+      const client = await open();
+      for (const text of ["hello", "héllo wörld", "日本語のテキスト", "emoji 🎉👩‍💻", ""]) {
+        client.send(text);
+        expect(await client.nextText()).toBe(text);
+      }
+      await client.close();
+    });
+
+    test("a 1 MiB message round-trips intact", async () => {
+      const client = await open();
+      const unit = "aé日🎉"; // 1 + 2 + 3 + 4 UTF-8 bytes
+      const text = unit.repeat(104_857) + "a".repeat(6);
+      expect(new TextEncoder().encode(text).length).toBe(1024 * 1024);
+      client.send(text);
+      expect(await client.nextText()).toBe(text);
+      await client.close();
+    });
+
+    test("broadcast reaches everyone; with except, everyone but the sender", async () => {
+      const [a, b, c] = await Promise.all([open(), open(), open()]);
+      a!.send("/broadcast hello all");
+      for (const client of [a!, b!, c!]) expect(await client.nextText()).toBe("hello all");
+      a!.send("/broadcast-except not for a");
+      expect(await b!.nextText()).toBe("not for a");
+      expect(await c!.nextText()).toBe("not for a");
+      a!.send("after");
+      expect(await a!.nextText()).toBe("after"); // a's next message is its echo, not the broadcast
+      await Promise.all([a!.close(), b!.close(), c!.close()]);
+    });
+
+    test("server-initiated close: the client sees the code and reason", async () => {
+      const client = await open();
+      const { id } = await client.info();
+      client.send("/close 4001 see you");
+      expect(await client.closed).toEqual({ code: 4001, reason: "see you" });
+      const event = await fixture.waitFor(isDisconnect(id), "disconnect");
+      expect(event).toMatchObject({ code: 4001, reason: "see you", state: "closed" });
+    });
+
+    test("client close: onDisconnect once, with the client's code and reason", async () => {
+      const client = await open();
+      const { id } = await client.info();
+      await client.close(4002, "bye");
+      const event = await fixture.waitFor(isDisconnect(id), "disconnect");
+      expect(event).toMatchObject({ code: 4002, reason: "bye" });
+    });
+
+    test("a client that vanishes without a close frame: onDisconnect once with 1006", async () => {
+      const client = await open();
+      const { id } = await client.info();
+      client.socket.terminate();
+      const event = await fixture.waitFor(isDisconnect(id), "disconnect");
+      expect(event.code).toBe(1006);
+    });
+
+    test("send on a closed connection returns false and does not throw", async () => {
+      const client = await open();
+      client.send("/close-then-send");
+      const event = await fixture.waitFor((e) => e.ev === "send-after-close", "send-after-close");
+      expect(event).toMatchObject({ result: false, state: "closing" });
+      expect((await client.closed).code).toBe(1000);
+    });
+
+    test("close() with a code a server may not send throws TypeError", async () => {
+      const client = await open();
+      client.send("/bad-close 1005");
+      const event = await fixture.waitFor((e) => e.ev === "bad-close", "bad-close");
+      expect(event).toMatchObject({
+        name: "TypeError",
+        message: "close code must be 1000-1003, 1007-1014 or 3000-4999, got 1005",
+      });
+      client.send("still open");
+      expect(await client.nextText()).toBe("still open");
+      await client.close();
+    });
+
+    test("an upgrade to another path gets 404 and no connection", async () => {
+      await expect(TestClient.open(`ws://127.0.0.1:${fixture.port}/other`)).rejects.toMatchObject({ status: 404 });
+    });
+
+    test("a plain HTTP GET to the path gets 426 Upgrade Required", async () => {
+      const response = await fetch(`${fixture.http}/ws`);
+      expect(response.status).toBe(426);
+      expect(response.headers.get("upgrade")).toBe("websocket");
+      expect((await fetch(`${fixture.http}/elsewhere`)).status).toBe(404);
+    });
+
+    test("a throwing or rejecting onMessage goes to onError; the server and others carry on", async () => {
+      const [a, b] = await Promise.all([open(), open()]);
+      const { id } = await a!.info();
+      a!.send("/throw");
+      a!.send("/reject");
+      const errors = await fixture.waitForCount((e) => e.ev === "error" && e.id === id, 2, "errors");
+      expect(errors.map((e) => e.message)).toEqual(["onMessage failed: boom", "onMessage failed: async boom"]);
+      expect(errors.every((e) => e.name === "WebSocketError" && e.code === "ERR_HOOK")).toBe(true);
+      a!.send("a still here");
+      b!.send("b still here");
+      expect(await a!.nextText()).toBe("a still here");
+      expect(await b!.nextText()).toBe("b still here");
+      await Promise.all([a!.close(), b!.close()]);
+    });
+
+    test("binary without onBinary closes the connection with 1003", async () => {
+      const client = await open();
+      client.send(new Uint8Array([1, 2, 3]));
+      expect((await client.closed).code).toBe(1003);
+    });
+
+    test("200 concurrent clients chat with no lost or reordered message per sender", async () => {
+      const senders = 200;
+      const perSender = 5;
+      const crowd = await Promise.all(Array.from({ length: senders }, () => open()));
+      for (let seq = 0; seq < perSender; seq++) {
+        crowd.forEach((client, sender) => client.send(`/fanout ${sender} ${seq}`));
+      }
+      const total = senders * perSender;
+      await Promise.all(crowd.map((client) => client.receive(total)));
+      for (const client of crowd) {
+        const next = new Array<number>(senders).fill(0);
+        for (const message of client.messages) {
+          const [, sender, seq] = (message as string).split(" ").map(Number);
+          expect(seq).toBe(next[sender!]);
+          next[sender!]!++;
+        }
+        expect(next.every((n) => n === perSender)).toBe(true);
+      }
+      await Promise.all(crowd.map((c) => c.close()));
+    });
+
+    test("close() sends 1001 to every client; every connection got onDisconnect exactly once", async () => {
+      const remaining = await Promise.all([open(), open(), open()]);
+      const closes = remaining.map((c) => c.closed);
+      expect(await fixture.stop()).toBe(0);
+      for (const closed of await Promise.all(closes)) {
+        expect(closed).toEqual({ code: 1001, reason: "server shutting down" });
+      }
+      const events = fixture.events();
+      expect(events.at(-1)).toEqual({ ev: "closed", open: 0 });
+      const connects = events.filter((e) => e.ev === "connect").map((e) => e.id);
+      for (const id of connects) {
+        expect(events.filter(isDisconnect(id!)), `disconnects of ${id}`).toHaveLength(1);
+      }
+      expect(connects.length).toBeGreaterThan(240);
+    });
+  });
+
+  describe(`[${runtime}] server setups`, () => {
+    const fixtures: Fixture[] = [];
+    const start = async (scenario: string, env?: Record<string, string>) => {
+      const fixture = await Fixture.start(runtime, scenario, env);
+      fixtures.push(fixture);
+      return fixture;
+    };
+    afterAll(async () => {
+      await Promise.all(fixtures.map((f) => f.process.stop("SIGKILL")));
+    });
+
+    test("binary with onBinary arrives as a plain Uint8Array and echoes intact", async () => {
+      const fixture = await start("binary");
+      const client = await TestClient.open(fixture.url);
+      const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => i % 256);
+      client.send(bytes);
+      expect(await client.next()).toEqual(bytes);
+      expect(await fixture.waitFor((e) => e.ev === "binary")).toMatchObject({ length: 70_000, plain: true });
+      await client.close();
+    });
+
+    test("an async onConnect settles before the first onMessage", async () => {
+      const fixture = await start("slow-connect");
+      const client = await TestClient.open(fixture.url);
+      client.send("early");
+      expect(await client.nextText()).toBe("early");
+      const order = fixture.events().filter((e) => e.ev !== "listening").map((e) => e.ev);
+      expect(order).toEqual(["connect", "connect-done", "message"]);
+      await client.close();
+    });
+
+    test("throwing onConnect and onDisconnect go to onError; the connection and server survive", async () => {
+      const fixture = await start("throwing");
+      const client = await TestClient.open(`${fixture.url}?throw=connect`);
+      client.send("still works");
+      expect(await client.nextText()).toBe("still works");
+      const other = await TestClient.open(`${fixture.url}?throw=disconnect`);
+      const { id } = await other.info();
+      await other.close();
+      const error = await fixture.waitFor((e) => e.ev === "error" && e.id === id, "error");
+      expect(error.message).toBe("onDisconnect failed: disconnect boom");
+      expect(fixture.events().find((e) => e.ev === "error")?.message).toBe("onConnect failed: connect boom");
+      client.send("after");
+      expect(await client.nextText()).toBe("after");
+      await client.close();
+    });
+
+    test("two servers in one process work independently", async () => {
+      const fixture = await start("two");
+      expect(fixture.ports).toHaveLength(2);
+      expect(fixture.ports[0]).not.toBe(fixture.ports[1]);
+      const clients = await Promise.all(fixture.ports.map((p) => TestClient.open(`ws://127.0.0.1:${p}/ws`)));
+      clients[0]!.send("/count");
+      clients[1]!.send("/count");
+      expect(await clients[0]!.nextText()).toBe("1");
+      expect(await clients[1]!.nextText()).toBe("1");
+      await Promise.all(clients.map((c) => c.close()));
+    });
+
+    test("listen() on a taken port rejects with WebSocketError EADDRINUSE", async () => {
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      const { port } = blocker.address() as { port: number };
+      try {
+        const fixture = await start("taken", { PORT: String(port) });
+        const event = await fixture.waitFor((e) => e.ev === "listen-failed", "listen-failed");
+        expect(event).toEqual({
+          ev: "listen-failed",
+          name: "WebSocketError",
+          code: "EADDRINUSE",
+          message: `address already in use: 127.0.0.1:${port}`,
+          isError: true,
+        });
+      } finally {
+        blocker.close();
+      }
+    });
+
+    test("bad options throw TypeError with a precise message", async () => {
+      const fixture = await start("options");
+      expect(await fixture.process.finished()).toBe(0);
+      const rejected = fixture.events().filter((e) => e.ev === "rejected");
+      expect(fixture.events().filter((e) => e.ev === "accepted")).toEqual([]);
+      expect(rejected.every((e) => e.name === "TypeError")).toBe(true);
+      expect(rejected.map((e) => e.message)).toEqual([
+        "options.port must be an integer from 0 to 65535, got number 70000",
+        "options.port must be an integer from 0 to 65535, got number -1",
+        "options.port must be an integer from 0 to 65535, got number 1.5",
+        'options.port must be an integer from 0 to 65535, got "8080"',
+        'options.path must be a string starting with "/", got "chat"',
+        'options.hostname must be a non-empty string, got ""',
+        'options.onMessage must be a function, got "not a function"',
+        "options.onConnect must be a function, got number 42",
+      ]);
+    });
+  });
+}
