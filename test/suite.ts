@@ -61,7 +61,10 @@ export function serverSuite(runtime: Runtime): void {
       const { id } = await client.info();
       await client.close(1000);
       await fixture.waitFor(isDisconnect(id), "disconnect");
-      const mine = fixture.events().filter((e) => e.id === id).map((e) => e.ev);
+      const mine = fixture
+        .events()
+        .filter((e) => e.id === id)
+        .map((e) => e.ev);
       expect(mine[0]).toBe("connect");
       expect(mine.at(-1)).toBe("disconnect");
       expect(mine.filter((ev) => ev === "disconnect")).toHaveLength(1);
@@ -145,7 +148,9 @@ export function serverSuite(runtime: Runtime): void {
     });
 
     test("an upgrade to another path gets 404 and no connection", async () => {
-      await expect(TestClient.open(`ws://127.0.0.1:${fixture.port}/other`)).rejects.toMatchObject({ status: 404 });
+      await expect(TestClient.open(`ws://127.0.0.1:${fixture.port}/other`)).rejects.toMatchObject({
+        status: 404,
+      });
     });
 
     test("a plain HTTP GET to the path gets 426 Upgrade Required", async () => {
@@ -161,7 +166,10 @@ export function serverSuite(runtime: Runtime): void {
       a!.send("/throw");
       a!.send("/reject");
       const errors = await fixture.waitForCount((e) => e.ev === "error" && e.id === id, 2, "errors");
-      expect(errors.map((e) => e.message)).toEqual(["onMessage failed: boom", "onMessage failed: async boom"]);
+      expect(errors.map((e) => e.message)).toEqual([
+        "onMessage failed: boom",
+        "onMessage failed: async boom",
+      ]);
       expect(errors.every((e) => e.name === "WebSocketError" && e.code === "ERR_HOOK")).toBe(true);
       a!.send("a still here");
       b!.send("b still here");
@@ -181,7 +189,7 @@ export function serverSuite(runtime: Runtime): void {
       const perSender = 5;
       const crowd = await Promise.all(Array.from({ length: senders }, () => open()));
       for (let seq = 0; seq < perSender; seq++) {
-        crowd.forEach((client, sender) => client.send(`/fanout ${sender} ${seq}`));
+        for (const [sender, client] of crowd.entries()) client.send(`/fanout ${sender} ${seq}`);
       }
       const total = senders * perSender;
       await Promise.all(crowd.map((client) => client.receive(total)));
@@ -240,7 +248,10 @@ export function serverSuite(runtime: Runtime): void {
       const client = await TestClient.open(fixture.url);
       client.send("early");
       expect(await client.nextText()).toBe("early");
-      const order = fixture.events().filter((e) => e.ev !== "listening").map((e) => e.ev);
+      const order = fixture
+        .events()
+        .filter((e) => e.ev !== "listening")
+        .map((e) => e.ev);
       expect(order).toEqual(["connect", "connect-done", "message"]);
       await client.close();
     });

@@ -50,5 +50,4 @@ export class ChatRoom {
     if (!this.clients.delete(conn.id)) return;
     this.broadcast(`User ${conn.id} left the chat`);
   }
-
 }

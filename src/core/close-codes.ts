@@ -15,9 +15,7 @@ export function isSendableCloseCode(code: number): boolean {
 /** Throws `TypeError` for a close code or reason that cannot be sent. */
 export function validateClose(code: number, reason: string): void {
   if (!isSendableCloseCode(code)) {
-    throw new TypeError(
-      `close code must be 1000-1003, 1007-1014 or 3000-4999, got ${String(code)}`,
-    );
+    throw new TypeError(`close code must be 1000-1003, 1007-1014 or 3000-4999, got ${String(code)}`);
   }
   if (typeof reason !== "string") {
     throw new TypeError(`close reason must be a string, got ${typeof reason}`);

@@ -4,10 +4,10 @@
  */
 import type { Engine, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
 import { Connection } from "./connection.ts";
-import { type ErrorSink, callHook, errorSink } from "./hooks.ts";
+import { WebSocketError } from "./errors.ts";
+import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
 import { randomId } from "./id.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { WebSocketError } from "./errors.ts";
 
 const NOT_FOUND: RouteDecision = { upgrade: false, status: 404, body: "Not Found" };
 const UPGRADE_REQUIRED: RouteDecision = {

@@ -4,8 +4,9 @@
  *
  * @module
  */
-export { ReadyState } from "./adapter.ts";
+
 export type { Adapter, Engine, Listener, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
+export { ReadyState } from "./adapter.ts";
 export { ChatRoom, type ChatRoomOptions } from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";

@@ -4,8 +4,8 @@
 import type { Adapter, Listener } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
 import { ServerEngine } from "./engine.ts";
-import { WebSocketError, listenError } from "./errors.ts";
-import { type ResolvedOptions, type ServerOptions, resolveOptions } from "./options.ts";
+import { listenError, WebSocketError } from "./errors.ts";
+import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 
 /** Where a server is listening, as resolved by `listen()`. */
 export interface ListenInfo {

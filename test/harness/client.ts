@@ -79,7 +79,14 @@ export class TestClient {
   }
 
   /** Sends `/info` and returns the server's view of this connection. */
-  async info(): Promise<{ id: string; headers: Record<string, string>; url: string; remoteAddress: string; state: string; frozen: boolean }> {
+  async info(): Promise<{
+    id: string;
+    headers: Record<string, string>;
+    url: string;
+    remoteAddress: string;
+    state: string;
+    frozen: boolean;
+  }> {
     this.send("/info");
     return JSON.parse(await this.nextText());
   }

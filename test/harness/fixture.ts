@@ -21,8 +21,14 @@ export class Fixture {
   }
 
   /** Starts the fixture in `runtime` and waits until it listens. */
-  static async start(runtime: Runtime, scenario = "default", env: Record<string, string> = {}): Promise<Fixture> {
-    const fixture = new Fixture(new RuntimeProcess(runtime, "test/fixtures/server.ts", { SCENARIO: scenario, ...env }));
+  static async start(
+    runtime: Runtime,
+    scenario = "default",
+    env: Record<string, string> = {},
+  ): Promise<Fixture> {
+    const fixture = new Fixture(
+      new RuntimeProcess(runtime, "test/fixtures/server.ts", { SCENARIO: scenario, ...env }),
+    );
     if (scenario !== "options" && scenario !== "taken") {
       const listening = await fixture.waitFor((e) => e.ev === "listening", "listening");
       fixture.port = listening.port as number;
@@ -58,7 +64,11 @@ export class Fixture {
   }
 
   /** Waits for `count` events matching `match`. */
-  waitForCount(match: (event: FixtureEvent) => boolean, count: number, what = "events"): Promise<FixtureEvent[]> {
+  waitForCount(
+    match: (event: FixtureEvent) => boolean,
+    count: number,
+    what = "events",
+  ): Promise<FixtureEvent[]> {
     return this.process.waitUntil(() => {
       const found = this.events().filter(match);
       return found.length >= count ? found : undefined;

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { ROOT, type Runtime, commandFor } from "./runtimes.ts";
+import { commandFor, ROOT, type Runtime } from "./runtimes.ts";
 
 const WAIT_MS = 15_000;
 
@@ -52,7 +52,10 @@ export class RuntimeProcess {
         if (value !== undefined) return finish(() => resolve(value));
         if (this.exited) finish(() => reject(this.#failure(`exited before ${what}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(this.#failure(`timed out waiting for ${what}`))), WAIT_MS);
+      const timer = setTimeout(
+        () => finish(() => reject(this.#failure(`timed out waiting for ${what}`))),
+        WAIT_MS,
+      );
       const finish = (settle: () => void) => {
         clearTimeout(timer);
         this.#listeners.delete(check);

@@ -43,7 +43,10 @@ async function listen(engine: Engine): Promise<Listener> {
         ws.data.conn = engine.open(transport(ws), ws.data.request);
       },
       message(ws, message) {
-        engine.message(ws.data.conn as Connection, typeof message === "string" ? message : plainBytes(message));
+        engine.message(
+          ws.data.conn as Connection,
+          typeof message === "string" ? message : plainBytes(message),
+        );
       },
       close(ws, code, reason) {
         engine.closed(ws.data.conn as Connection, code, reason);

@@ -34,5 +34,8 @@ export interface DenoGlobal {
     options: { port: number; hostname: string; onListen: () => void },
     handler: (request: Request, info: DenoServeInfo) => Response,
   ): DenoHttpServer;
-  upgradeWebSocket(request: Request, options: { idleTimeout: number }): { socket: DenoSocket; response: Response };
+  upgradeWebSocket(
+    request: Request,
+    options: { idleTimeout: number },
+  ): { socket: DenoSocket; response: Response };
 }

@@ -3,7 +3,7 @@
  * It only translates; behaviour lives in the core engine.
  * @see https://github.com/websockets/ws/blob/master/doc/ws.md
  */
-import { type IncomingMessage, STATUS_CODES, type Server, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -35,7 +35,10 @@ async function listen(engine: Engine): Promise<Listener> {
 function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest): void {
   const conn = engine.open(ws, request); // ws's WebSocket already fits Transport
   ws.on("message", (data: Buffer, isBinary: boolean) => {
-    engine.message(conn, isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString());
+    engine.message(
+      conn,
+      isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString(),
+    );
   });
   ws.on("close", (code: number, reason: Buffer) => engine.closed(conn, code, reason.toString()));
   ws.on("error", (error: Error) => engine.error(error, conn));
