@@ -6,6 +6,7 @@
  * the engine. Adapters import this module, never the reverse.
  */
 import type { Connection } from "./connection.ts";
+import type { ResolvedOptions } from "./options.ts";
 
 /** WebSocket ready states, numbered as in the WHATWG WebSocket, `ws` and Bun. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -22,6 +23,8 @@ export interface Transport {
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
+  /** Sends a ping; absent where the runtime has no ping API (Deno pings natively). */
+  ping?(): void;
 }
 
 /** What the core learns about an upgrade request before accepting it. */
@@ -38,9 +41,9 @@ export interface UpgradeRequest {
   readonly remoteAddress: string;
 }
 
-/** The core's answer to a request: upgrade it, or reply with plain HTTP. */
+/** The core's answer to a request: upgrade it (with data and subprotocol), or reply with plain HTTP. */
 export type RouteDecision =
-  | { readonly upgrade: true }
+  | { readonly upgrade: true; readonly data?: unknown; readonly protocol?: string }
   | {
       readonly upgrade: false;
       readonly status: number;
@@ -48,15 +51,24 @@ export type RouteDecision =
       readonly headers?: Readonly<Record<string, string>>;
     };
 
+/** The limits an adapter hands to its runtime's native settings. */
+export type EngineLimits = Pick<
+  ResolvedOptions,
+  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure"
+>;
+
 /** What the core offers an adapter: one call per runtime event. */
 export interface Engine {
-  /** Options the adapter needs to bind. */
-  readonly port: number;
-  readonly hostname: string;
+  /** Options the adapter passes on to its runtime. */
+  readonly limits: EngineLimits;
   /** Decides what happens to a request, before any socket exists. */
-  route(request: UpgradeRequest): RouteDecision;
+  route(request: UpgradeRequest): RouteDecision | Promise<RouteDecision>;
   /** A socket finished its handshake; returns the connection to pass to later calls. */
-  open(transport: Transport, request: UpgradeRequest): Connection;
+  open(transport: Transport, request: UpgradeRequest, accepted: RouteDecision): Connection;
+  /** The peer answered a ping. */
+  pong(conn: Connection): void;
+  /** The runtime's own ping check gave up on the peer (Deno). */
+  heartbeatFailed(conn: Connection): void;
   /** A message arrived: text as string, binary as bytes. */
   message(conn: Connection, data: string | Uint8Array): void;
   /** The socket is closed (once or more; the engine dedupes). */

@@ -3,11 +3,22 @@
  */
 import { ReadyState, type Transport, type UpgradeRequest } from "./adapter.ts";
 import { validateClose } from "./close-codes.ts";
+import type { WebSocketError } from "./errors.ts";
 
 /** Lifecycle of a connection, as read from {@link Connection.state}. */
 export type ConnectionState = "connecting" | "open" | "closing" | "closed";
 
 const STATES: readonly ConnectionState[] = ["connecting", "open", "closing", "closed"];
+
+/** @internal What a connection asks of its server when its write buffer fills up. */
+export interface SendGuard {
+  readonly limit: number;
+  readonly policy: "close" | "drop";
+  /** The buffer passed `limit` under the "close" policy. */
+  overLimit(conn: Connection): void;
+  /** The buffer passed half the limit: watch it until it drains. */
+  congested(conn: Connection): void;
+}
 
 /** A connected WebSocket client. Created by the server; passed to every hook. */
 export class Connection {
@@ -19,19 +30,30 @@ export class Connection {
   readonly url: string;
   /** IP address of the peer, or `""` when the runtime cannot tell. */
   readonly remoteAddress: string;
-  /** Free slot for the application's per-connection state. */
+  /** The subprotocol chosen in `onUpgrade`, or `""`. */
+  readonly protocol: string;
+  /** Per-connection state: what `onUpgrade` attached, or anything the application stores. */
   data: unknown;
   readonly #transport: Transport;
-  #closeSent: { code: number; reason: string } | undefined;
+  readonly #guard: SendGuard;
+  #closeSent: { code: number; reason: string; error?: WebSocketError } | undefined;
   #ended = false;
+  #dropped = 0;
 
   /** @internal Created by the server's engine; users receive connections from hooks. */
-  constructor(transport: Transport, request: UpgradeRequest, id: string) {
-    this.id = id;
+  constructor(
+    transport: Transport,
+    request: UpgradeRequest,
+    init: { id: string; data: unknown; protocol: string; guard: SendGuard },
+  ) {
+    this.id = init.id;
     this.headers = request.headers;
     this.url = request.url;
     this.remoteAddress = request.remoteAddress;
+    this.protocol = init.protocol;
+    this.data = init.data;
     this.#transport = transport;
+    this.#guard = init.guard;
   }
 
   /**
@@ -49,18 +71,35 @@ export class Connection {
     return this.#transport.bufferedAmount;
   }
 
+  /** Messages not sent because this client's buffer was over the limit (policy "drop"). */
+  get droppedMessages(): number {
+    return this.#dropped;
+  }
+
   /**
-   * Sends a text (string) or binary (bytes) message.
-   * Never throws for a closed connection: it returns `false` when nothing was sent.
+   * Sends a text (string) or binary (bytes) message. Never throws for a closed
+   * connection: returns `false` when nothing was sent (closed, or dropped by
+   * the backpressure policy).
    */
   send(message: string | Uint8Array): boolean {
-    if (this.#transport.readyState !== ReadyState.OPEN) return false;
+    const transport = this.#transport;
+    if (transport.readyState !== ReadyState.OPEN || this.#closeSent) return false;
+    const buffered = transport.bufferedAmount;
+    // Cheap when the buffer is empty, the common case; strings are sized by length.
+    if (buffered > 0 && buffered + message.length > this.#guard.limit) return this.#overLimit();
     try {
-      this.#transport.send(message);
-      return true;
+      transport.send(message);
     } catch {
       return false; // the socket closed under us; `onDisconnect` follows
     }
+    if (transport.bufferedAmount * 2 >= this.#guard.limit) this.#guard.congested(this);
+    return true;
+  }
+
+  #overLimit(): false {
+    if (this.#guard.policy === "drop") this.#dropped++;
+    else this.#guard.overLimit(this);
+    return false;
   }
 
   /**
@@ -70,13 +109,25 @@ export class Connection {
    */
   close(code = 1000, reason = ""): void {
     validateClose(code, reason);
-    if (this.#transport.readyState !== ReadyState.OPEN) return;
-    this.#closeSent = { code, reason };
-    this.#transport.close(code, reason);
+    this.closeFor(code, reason);
   }
 
-  /** @internal The code and reason this side sent, if it closed first. */
-  get closeSent(): { code: number; reason: string } | undefined {
+  /** @internal Closes with a policy error that `onDisconnect` will carry. */
+  closeFor(code: number, reason: string, error?: WebSocketError): void {
+    if (this.#closeSent || this.#ended) return;
+    this.#closeSent = { code, reason, error };
+    if (this.#transport.readyState === ReadyState.OPEN) this.#transport.close(code, reason);
+  }
+
+  /** @internal Drops the connection without a handshake; `error` explains why. */
+  drop(error?: WebSocketError): void {
+    if (this.#ended) return;
+    if (error && !this.#closeSent) this.#closeSent = { code: 1006, reason: "", error };
+    this.#transport.terminate();
+  }
+
+  /** @internal The code, reason and policy error of a close this side started. */
+  get closeSent(): { code: number; reason: string; error?: WebSocketError } | undefined {
     return this.#closeSent;
   }
 
@@ -87,12 +138,7 @@ export class Connection {
     return true;
   }
 
-  /** @internal Drops the connection without a handshake. */
-  terminate(): void {
-    this.#transport.terminate();
-  }
-
-  /** @internal The adapter's socket, for native fan-out. */
+  /** @internal The adapter's socket, for native fan-out and pings. */
   get transport(): Transport {
     return this.#transport;
   }

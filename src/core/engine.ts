@@ -1,87 +1,113 @@
 /**
  * The engine: every behaviour a server has, written once. Adapters feed it
- * runtime events; it keeps the connection table, orders hooks and routes requests.
+ * runtime events; it keeps the connection table, orders hooks, applies the
+ * limits and routes requests.
  */
-import type { Engine, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
-import { Connection } from "./connection.ts";
-import { WebSocketError } from "./errors.ts";
+import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
+import { Connection, type SendGuard } from "./connection.ts";
+import { DrainWatch } from "./drain.ts";
+import { policyError, WebSocketError } from "./errors.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
 import { randomId } from "./id.ts";
-import type { ResolvedOptions } from "./options.ts";
+import { IdleWatch } from "./idle.ts";
+import { InboundPolicy } from "./inbound.ts";
+import type { CloseInfo, ResolvedOptions } from "./options.ts";
+import { routeRequest } from "./upgrade-policy.ts";
 
-const NOT_FOUND: RouteDecision = { upgrade: false, status: 404, body: "Not Found" };
-const UPGRADE_REQUIRED: RouteDecision = {
-  upgrade: false,
-  status: 426,
-  body: "Upgrade Required",
-  headers: { upgrade: "websocket", connection: "Upgrade" },
-};
-const SHUTTING_DOWN: RouteDecision = { upgrade: false, status: 503, body: "Server shutting down" };
-const ACCEPT: RouteDecision = { upgrade: true };
-
-/** Close code and reason for binary messages on a server without `onBinary`. */
-const UNSUPPORTED_BINARY = { code: 1003, reason: "binary messages are not supported" } as const;
+/** How long a connection closed for backpressure may take before it is dropped. */
+const BACKPRESSURE_GRACE_MS = 1000;
 
 /** The runtime-neutral server state machine behind every adapter. */
 export class ServerEngine implements Engine {
-  readonly port: number;
-  readonly hostname: string;
+  readonly limits: EngineLimits;
   /** Open connections by id: the live view users read. */
   readonly connections: Map<string, Connection> = new Map();
   /** Set once the server stops accepting. */
   shuttingDown = false;
   readonly #options: ResolvedOptions;
   readonly #report: ErrorSink;
+  readonly #inbound: InboundPolicy;
+  readonly #guard: SendGuard;
+  readonly #heartbeat: Heartbeat | undefined;
+  readonly #idle: IdleWatch | undefined;
+  readonly #drain: DrainWatch;
   /** Events held back while a connection's async `onConnect` runs. */
   readonly #held = new Map<Connection, Array<() => void>>();
   #onSettled: (() => void) | undefined;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
-    this.port = options.port;
-    this.hostname = options.hostname;
+    this.limits = options;
     this.#report = errorSink(options.onError);
+    this.#inbound = new InboundPolicy(options, this.#report);
+    this.#drain = new DrainWatch((conn) => this.#hook("onDrain", options.onDrain, [conn], conn));
+    this.#guard = {
+      ...options.backpressure,
+      overLimit: (conn) => this.#closeSlow(conn),
+      congested: (conn) => this.#drain.add(conn),
+    };
+    if (options.heartbeat) {
+      const lost = policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout");
+      this.#heartbeat = new Heartbeat(
+        options.heartbeat,
+        () => this.connections.values(),
+        (conn) => conn.drop(lost),
+      );
+    }
+    if (options.idleTimeout > 0) {
+      const idle = policyError("ERR_IDLE_TIMEOUT", 1000, "idle timeout");
+      this.#idle = new IdleWatch(options.idleTimeout, (conn) => conn.closeFor(1000, "idle timeout", idle));
+    }
   }
 
-  route(request: UpgradeRequest): RouteDecision {
-    const pathname = request.url.split("?", 1)[0];
-    if (pathname !== this.#options.path) return NOT_FOUND;
-    if (!request.upgrade) return UPGRADE_REQUIRED;
-    return this.shuttingDown ? SHUTTING_DOWN : ACCEPT;
+  /** Starts the server-wide timers; called once the port is bound. */
+  start(): void {
+    this.#heartbeat?.start();
   }
 
-  open(transport: Transport, request: UpgradeRequest): Connection {
+  /** Stops every timer; called when the server is gone. */
+  stop(): void {
+    this.#heartbeat?.stop();
+    this.#drain.stop();
+  }
+
+  route(request: UpgradeRequest): RouteDecision | Promise<RouteDecision> {
+    const load = { shuttingDown: this.shuttingDown, openConnections: this.connections.size };
+    return routeRequest(this.#options, load, request, this.#report);
+  }
+
+  open(transport: Transport, request: UpgradeRequest, accepted: RouteDecision): Connection {
     let id = randomId();
     while (this.connections.has(id)) id = randomId();
-    const conn = new Connection(transport, request, id);
+    const { data, protocol = "" } = accepted.upgrade ? accepted : {};
+    const conn = new Connection(transport, request, { id, data, protocol, guard: this.#guard });
     this.connections.set(id, conn);
-    const pending = callHook("onConnect", this.#options.onConnect, [conn], this.#report, conn);
+    this.#idle?.watch(conn);
+    const pending = this.#hook("onConnect", this.#options.onConnect, [conn], conn);
     if (pending) this.#holdUntil(conn, pending);
     return conn;
   }
 
   message(conn: Connection, data: string | Uint8Array): void {
+    this.#heartbeat?.alive(conn);
+    this.#idle?.seen(conn);
+    if (this.#inbound.check(conn, data) !== "deliver") return;
     this.#whenReady(conn, () => this.#deliver(conn, data));
+  }
+
+  pong(conn: Connection): void {
+    this.#heartbeat?.alive(conn);
+  }
+
+  heartbeatFailed(conn: Connection): void {
+    conn.drop(policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout"));
   }
 
   closed(conn: Connection, code: number, reason: string): void {
     // Bun reports the close synchronously inside `close()`; deferring on every
     // runtime means onDisconnect never runs re-entrantly inside user code.
     queueMicrotask(() => this.#end(conn, code, reason));
-  }
-
-  #end(conn: Connection, code: number, reason: string): void {
-    if (!conn.markEnded()) return;
-    this.connections.delete(conn.id);
-    // A code outside the protocol's range (Deno reports 0) means the peer vanished.
-    const seen = code >= 1000 ? { code, reason } : { code: 1006, reason: "" };
-    // Report the code that ended the connection: ours if we closed first,
-    // not what the runtime saw echoed back (Deno reports 1005 for a bare echo).
-    const info = conn.closeSent && seen.code !== 1006 ? conn.closeSent : seen;
-    this.#whenReady(conn, () => {
-      callHook("onDisconnect", this.#options.onDisconnect, [conn, info], this.#report, conn);
-      this.#checkSettled();
-    });
   }
 
   error(error: unknown, conn?: Connection): void {
@@ -97,15 +123,45 @@ export class ServerEngine implements Engine {
     });
   }
 
+  #end(conn: Connection, code: number, reason: string): void {
+    if (!conn.markEnded()) return;
+    this.connections.delete(conn.id);
+    this.#idle?.forget(conn);
+    this.#heartbeat?.alive(conn);
+    const info = closeInfo(conn, code, reason);
+    this.#whenReady(conn, () => {
+      this.#hook("onDisconnect", this.#options.onDisconnect, [conn, info], conn);
+      this.#checkSettled();
+    });
+  }
+
   #deliver(conn: Connection, data: string | Uint8Array): void {
     const { onMessage, onBinary } = this.#options;
     if (typeof data === "string") {
-      callHook("onMessage", onMessage, [conn, data], this.#report, conn);
+      this.#hook("onMessage", onMessage, [conn, data], conn);
     } else if (onBinary) {
-      callHook("onBinary", onBinary, [conn, data], this.#report, conn);
+      this.#hook("onBinary", onBinary, [conn, data], conn);
     } else {
-      conn.close(UNSUPPORTED_BINARY.code, UNSUPPORTED_BINARY.reason);
+      const reason = "binary messages are not supported";
+      conn.closeFor(1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
     }
+  }
+
+  /** Policy "close": tell the client why, but do not wait long on a client that does not read. */
+  #closeSlow(conn: Connection): void {
+    const { limit } = this.#options.backpressure;
+    const reason = `over ${limit} bytes buffered`;
+    conn.closeFor(1013, reason, policyError("ERR_BACKPRESSURE", 1013, reason));
+    setTimeout(() => conn.drop(), BACKPRESSURE_GRACE_MS);
+  }
+
+  #hook<A extends unknown[]>(
+    name: string,
+    hook: ((...args: A) => unknown) | undefined,
+    args: A,
+    conn: Connection,
+  ): Promise<void> | undefined {
+    return callHook(name, hook, args, this.#report, conn);
   }
 
   #holdUntil(conn: Connection, ready: Promise<void>): void {
@@ -130,4 +186,14 @@ export class ServerEngine implements Engine {
       this.#onSettled = undefined;
     }
   }
+}
+
+/**
+ * The code that ended the connection: ours if we closed first (runtimes report
+ * the peer's echo, or 1005 for a bare one on Deno), 1006 if the peer vanished
+ * (Deno reports 0), else what the peer sent.
+ */
+function closeInfo(conn: Connection, code: number, reason: string): CloseInfo {
+  if (conn.closeSent) return conn.closeSent;
+  return code >= 1000 ? { code, reason } : { code: 1006, reason: "" };
 }

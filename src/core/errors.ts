@@ -16,22 +16,39 @@ export type WebSocketErrorCode =
   /** A user hook threw or rejected; the original error is the `cause`. */
   | "ERR_HOOK"
   /** The runtime's socket reported an error; the original error is the `cause`. */
-  | "ERR_SOCKET";
+  | "ERR_SOCKET"
+  /** A message was larger than `maxPayload` (close 1009). */
+  | "ERR_PAYLOAD_TOO_LARGE"
+  /** A binary message arrived and there is no `onBinary` (close 1003). */
+  | "ERR_UNSUPPORTED_DATA"
+  /** The peer did not answer a ping within `heartbeat.timeout` (dropped, 1006). */
+  | "ERR_HEARTBEAT_TIMEOUT"
+  /** No message from the peer for `idleTimeout` (close 1000). */
+  | "ERR_IDLE_TIMEOUT"
+  /** The peer's unread buffer passed `backpressure.limit` (close 1013). */
+  | "ERR_BACKPRESSURE"
+  /** The peer sent more than `rateLimit` allows (close 1008). */
+  | "ERR_RATE_LIMIT"
+  /** The peer sent `maxInvalidMessages` invalid messages in a row (close 1008). */
+  | "ERR_INVALID_MESSAGE";
 
 /** An error raised by polysocket, with a stable {@link WebSocketErrorCode}. */
 export class WebSocketError extends Error {
   /** Stable machine-readable code, safe to switch on. */
   readonly code: WebSocketErrorCode;
+  /** The WebSocket close status this error closed a connection with, where it applies. */
+  readonly status: number | undefined;
 
   /**
    * @param code stable code of the error
    * @param message human-readable description
-   * @param options the underlying error, if any
+   * @param options the close status and the underlying error, if any
    */
-  constructor(code: WebSocketErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: WebSocketErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = "WebSocketError";
     this.code = code;
+    this.status = options?.status;
   }
 }
 
@@ -45,4 +62,9 @@ export function listenError(error: unknown, hostname: string, port: number): Web
   return new WebSocketError("ERR_LISTEN", `cannot listen on ${where}: ${String(error)}`, {
     cause: error,
   });
+}
+
+/** A policy close: the error carried in `onDisconnect`'s info, with its close code and reason. */
+export function policyError(code: WebSocketErrorCode, status: number, reason: string): WebSocketError {
+  return new WebSocketError(code, reason, { status });
 }

@@ -30,7 +30,8 @@ export function callHook<A extends unknown[]>(
   return undefined;
 }
 
-function hookError(name: string, cause: unknown): WebSocketError {
+/** Wraps what a hook threw as `ERR_HOOK`, naming the hook. */
+export function hookError(name: string, cause: unknown): WebSocketError {
   const text = cause instanceof Error ? cause.message : String(cause);
   return new WebSocketError("ERR_HOOK", `${name} failed: ${text}`, { cause });
 }

@@ -1,7 +1,9 @@
 /**
- * Server options and hooks, and their validation at construction time.
+ * Server options and hooks, their defaults, and their validation at construction time.
  */
+import type { UpgradeRequest } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
+import type { WebSocketError } from "./errors.ts";
 
 /** Why and how a connection ended, as passed to `onDisconnect`. */
 export interface CloseInfo {
@@ -9,23 +11,81 @@ export interface CloseInfo {
   readonly code: number;
   /** Close reason text (may be empty). */
   readonly reason: string;
+  /** Set when the server closed the connection for a policy (payload, heartbeat, rate, ...). */
+  readonly error?: WebSocketError;
 }
+
+/** What `onUpgrade` returns to accept a connection, optionally with data and a subprotocol. */
+export interface UpgradeAccept {
+  /** Becomes `conn.data`. */
+  data?: unknown;
+  /** One of the subprotocols the client offered (`sec-websocket-protocol`). */
+  protocol?: string;
+}
+
+/** What `onUpgrade` returns to refuse a connection: plain HTTP with this status and body. */
+export interface UpgradeReject {
+  /** HTTP status, 400..599. */
+  status: number;
+  /** Response body; defaults to the status text. */
+  body?: string;
+  /** Extra response headers (e.g. `www-authenticate`). */
+  headers?: Record<string, string>;
+}
+
+/** The result of `onUpgrade`: nothing (accept), an accept with data, or a reject. */
+export type UpgradeResult = void | undefined | UpgradeAccept | UpgradeReject;
 
 /** The user hooks of a server. Every hook may be async; errors go to `onError`. */
 export interface ServerHooks {
+  /**
+   * Runs for each upgrade request before a connection exists: reject it, attach
+   * `conn.data`, or choose a subprotocol. A throw or rejection answers 500.
+   */
+  onUpgrade?: (request: UpgradeRequest) => UpgradeResult | Promise<UpgradeResult>;
   /** A client finished its handshake. Runs (and settles) before any `onMessage` of it. */
   onConnect?: (conn: Connection) => void | Promise<void>;
-  /** A text message arrived. */
+  /** A text message arrived (and passed `validate`). */
   onMessage?: (conn: Connection, message: string) => void | Promise<void>;
   /** A binary message arrived. Without this hook, binary messages close the connection with 1003. */
   onBinary?: (conn: Connection, data: Uint8Array) => void | Promise<void>;
+  /** A connection whose buffer went over half the backpressure limit has written everything. */
+  onDrain?: (conn: Connection) => void | Promise<void>;
   /** The connection is gone. Runs exactly once per connection, however it ended. */
   onDisconnect?: (conn: Connection, info: CloseInfo) => void | Promise<void>;
   /** A hook threw, or a socket failed. Without it, errors are printed with `console.error`. */
   onError?: (error: Error, conn?: Connection) => void;
+  /**
+   * Checks a message before `onMessage`: return `true` to accept it, or a reason
+   * (string) to refuse it. A refused message reaches nobody; the sender gets
+   * `Invalid message: {reason}`.
+   */
+  validate?: (conn: Connection, message: string | Uint8Array) => true | string;
 }
 
-/** Options of a {@link BaseServer}. */
+/** Ping/pong liveness checks. */
+export interface HeartbeatOptions {
+  /** Milliseconds between pings. Default 30 000. */
+  interval?: number;
+  /** Milliseconds to wait for the pong before dropping the peer (1006). Default 10 000. */
+  timeout?: number;
+}
+
+/** What happens to a client that reads slower than the server writes. */
+export interface BackpressureOptions {
+  /** Buffered bytes allowed per connection. Default 4 MiB. */
+  limit?: number;
+  /** `"close"` (default): close with 1013 past the limit. `"drop"`: drop messages past it, counted. */
+  policy?: "close" | "drop";
+}
+
+/** A per-connection message rate: at most `messages` every `per` milliseconds. */
+export interface RateLimitOptions {
+  messages: number;
+  per: number;
+}
+
+/** Options of a {@link BaseServer}. Every default is the same on every runtime. */
 export interface ServerOptions extends ServerHooks {
   /** TCP port, 0..65535. 0 (the default) picks a free port, readable after `listen()`. */
   port?: number;
@@ -33,6 +93,24 @@ export interface ServerOptions extends ServerHooks {
   hostname?: string;
   /** The only path that accepts WebSocket upgrades. Default `"/"`. */
   path?: string;
+  /** Largest message in bytes; a bigger one closes the connection with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** Ping every `interval`, drop peers silent for `timeout` (1006). `false` turns it off. */
+  heartbeat?: HeartbeatOptions | false;
+  /** Milliseconds without a message from the client before closing it with 1000. Default 0 (off). */
+  idleTimeout?: number;
+  /** Milliseconds an HTTP request may take to send its headers. Default 10 000. */
+  handshakeTimeout?: number;
+  /** Open connections allowed; upgrades beyond get HTTP 503. Default unlimited. */
+  maxConnections?: number;
+  /** Per-connection write buffer policy. Default `{ limit: 4 MiB, policy: "close" }`. */
+  backpressure?: BackpressureOptions;
+  /** Origins a browser may connect from (list or predicate); others get 403. Default: any. */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /** Messages allowed per connection and window; past it the connection is closed with 1008. */
+  rateLimit?: RateLimitOptions | false;
+  /** Consecutive invalid messages before the connection is closed with 1008. Default 5. */
+  maxInvalidMessages?: number;
 }
 
 /** Options after validation, with every default applied. */
@@ -40,9 +118,42 @@ export interface ResolvedOptions extends ServerHooks {
   readonly port: number;
   readonly hostname: string;
   readonly path: string;
+  readonly maxPayload: number;
+  readonly heartbeat: Required<HeartbeatOptions> | false;
+  readonly idleTimeout: number;
+  readonly handshakeTimeout: number;
+  readonly maxConnections: number;
+  readonly backpressure: Required<BackpressureOptions>;
+  readonly allowedOrigins: ((origin: string) => boolean) | undefined;
+  readonly rateLimit: RateLimitOptions | false;
+  readonly maxInvalidMessages: number;
 }
 
-const HOOKS = ["onConnect", "onMessage", "onBinary", "onDisconnect", "onError"] as const;
+/** Defaults shared by every runtime (see the README's options table). */
+export const DEFAULTS: {
+  readonly maxPayload: number;
+  readonly heartbeat: Required<HeartbeatOptions>;
+  readonly handshakeTimeout: number;
+  readonly backpressure: Required<BackpressureOptions>;
+  readonly maxInvalidMessages: number;
+} = {
+  maxPayload: 1_048_576, // 1 MiB
+  heartbeat: { interval: 30_000, timeout: 10_000 },
+  handshakeTimeout: 10_000,
+  backpressure: { limit: 4_194_304, policy: "close" }, // 4 MiB
+  maxInvalidMessages: 5,
+};
+
+const HOOKS = [
+  "onUpgrade",
+  "onConnect",
+  "onMessage",
+  "onBinary",
+  "onDrain",
+  "onDisconnect",
+  "onError",
+  "validate",
+] as const;
 
 /** Validates options and applies defaults; throws `TypeError` naming the bad option. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
@@ -65,7 +176,76 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       throw new TypeError(`options.${name} must be a function, got ${describe(hook)}`);
     }
   }
-  return { ...options, port, hostname, path };
+  return {
+    ...options,
+    port,
+    hostname,
+    path,
+    maxPayload: count("maxPayload", options.maxPayload ?? DEFAULTS.maxPayload, 1),
+    heartbeat: heartbeat(options.heartbeat),
+    idleTimeout: count("idleTimeout", options.idleTimeout ?? 0, 0),
+    handshakeTimeout: count("handshakeTimeout", options.handshakeTimeout ?? DEFAULTS.handshakeTimeout, 1),
+    maxConnections: count("maxConnections", options.maxConnections ?? Number.POSITIVE_INFINITY, 0),
+    backpressure: backpressure(options.backpressure),
+    allowedOrigins: origins(options.allowedOrigins),
+    rateLimit: rateLimit(options.rateLimit),
+    maxInvalidMessages: count(
+      "maxInvalidMessages",
+      options.maxInvalidMessages ?? DEFAULTS.maxInvalidMessages,
+      1,
+    ),
+  };
+}
+
+/** A whole number >= min (Infinity allowed), or a TypeError naming the option. */
+function count(name: string, value: unknown, min: number): number {
+  const ok = typeof value === "number" && value >= min && (Number.isInteger(value) || value === Infinity);
+  if (!ok) throw new TypeError(`options.${name} must be an integer >= ${min}, got ${describe(value)}`);
+  return value;
+}
+
+function heartbeat(value: ServerOptions["heartbeat"]): ResolvedOptions["heartbeat"] {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== "object" || value === null)) {
+    throw new TypeError(`options.heartbeat must be an object or false, got ${describe(value)}`);
+  }
+  return {
+    interval: count("heartbeat.interval", value?.interval ?? DEFAULTS.heartbeat.interval, 1),
+    timeout: count("heartbeat.timeout", value?.timeout ?? DEFAULTS.heartbeat.timeout, 1),
+  };
+}
+
+function backpressure(value: ServerOptions["backpressure"]): ResolvedOptions["backpressure"] {
+  if (value !== undefined && (typeof value !== "object" || value === null)) {
+    throw new TypeError(`options.backpressure must be an object, got ${describe(value)}`);
+  }
+  const policy = value?.policy ?? DEFAULTS.backpressure.policy;
+  if (policy !== "close" && policy !== "drop") {
+    throw new TypeError(`options.backpressure.policy must be "close" or "drop", got ${describe(policy)}`);
+  }
+  return { limit: count("backpressure.limit", value?.limit ?? DEFAULTS.backpressure.limit, 1), policy };
+}
+
+function origins(value: ServerOptions["allowedOrigins"]): ResolvedOptions["allowedOrigins"] {
+  if (value === undefined || typeof value === "function") return value;
+  if (!Array.isArray(value) || !value.every((origin) => typeof origin === "string")) {
+    throw new TypeError(
+      `options.allowedOrigins must be a list of origins or a function, got ${describe(value)}`,
+    );
+  }
+  const allowed = new Set(value.map((origin) => origin.toLowerCase()));
+  return (origin) => allowed.has(origin.toLowerCase());
+}
+
+function rateLimit(value: ServerOptions["rateLimit"]): ResolvedOptions["rateLimit"] {
+  if (value === undefined || value === false) return false;
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`options.rateLimit must be an object or false, got ${describe(value)}`);
+  }
+  return {
+    messages: count("rateLimit.messages", value.messages, 1),
+    per: count("rateLimit.per", value.per, 1),
+  };
 }
 
 /** A short, exact description of a bad value for error messages. */

@@ -90,6 +90,7 @@ export abstract class BaseServer {
     } catch (error) {
       throw listenError(error, this.#options.hostname, this.#options.port);
     }
+    this.#engine.start();
     return { port: this.#listener.port, hostname: this.#options.hostname };
   }
 
@@ -122,10 +123,11 @@ export abstract class BaseServer {
     }
     await withTimeout(engine.settled(), timeout, () => {
       for (const conn of engine.connections.values()) {
-        conn.terminate();
-        engine.closed(conn, 1006, "");
+        conn.drop();
+        engine.closed(conn, 1006, ""); // some runtimes never report a dropped socket
       }
     });
+    engine.stop();
     await this.#listener?.stop();
   }
 }

@@ -3,7 +3,14 @@
  * through Bun's native publish. It only translates; behaviour lives in the core engine.
  * @see https://bun.sh/docs/api/websockets
  */
-import type { Adapter, Engine, Listener, Transport, UpgradeRequest } from "../../core/adapter.ts";
+import type {
+  Adapter,
+  Engine,
+  Listener,
+  RouteDecision,
+  Transport,
+  UpgradeRequest,
+} from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
 import type { BunGlobal, BunServer, BunSocket } from "./types.ts";
@@ -16,6 +23,7 @@ const EVERYONE = "polysocket:all";
 
 interface SocketData {
   request: UpgradeRequest;
+  accepted: RouteDecision;
   conn?: Connection;
 }
 
@@ -25,39 +33,48 @@ interface BunTransport extends Transport {
 
 async function listen(engine: Engine): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+  const { limits } = engine;
   const server = bun.serve<SocketData>({
-    port: engine.port,
-    hostname: engine.hostname,
-    fetch(req, server) {
+    port: limits.port,
+    hostname: limits.hostname,
+    idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
+    async fetch(req, server) {
       const request = toRequest(req, server);
-      const decision = engine.route(request);
+      const decision = await engine.route(request);
       if (!decision.upgrade) {
         return new Response(decision.body, { status: decision.status, headers: decision.headers });
       }
-      if (server.upgrade(req, { data: { request } })) return undefined;
+      const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
+      if (server.upgrade(req, { data: { request, accepted: decision }, headers })) return undefined;
       return new Response("Bad WebSocket handshake", { status: 400 });
     },
     websocket: {
       open(ws) {
         ws.subscribe(EVERYONE);
-        ws.data.conn = engine.open(transport(ws), ws.data.request);
+        ws.data.conn = engine.open(transport(ws), ws.data.request, ws.data.accepted);
       },
       message(ws, message) {
-        engine.message(
-          ws.data.conn as Connection,
-          typeof message === "string" ? message : plainBytes(message),
-        );
+        const data = typeof message === "string" ? message : plainBytes(message);
+        engine.message(ws.data.conn as Connection, data);
+      },
+      pong(ws) {
+        engine.pong(ws.data.conn as Connection);
       },
       close(ws, code, reason) {
         engine.closed(ws.data.conn as Connection, code, reason);
       },
-      idleTimeout: 0, // no idle or ping policy of Bun's own: the core decides
+      // No idle or ping policy of Bun's own: the core's heartbeat decides.
+      idleTimeout: 0,
       sendPings: false,
       publishToSelf: false,
+      maxPayloadLength: limits.maxPayload,
+      // Native publish bypasses per-connection sends: Bun applies the same limit to it.
+      backpressureLimit: limits.backpressure.limit,
+      closeOnBackpressureLimit: limits.backpressure.policy === "close",
     },
   });
   return {
-    port: server.port ?? engine.port,
+    port: server.port ?? limits.port,
     publish(data, except) {
       if (except) (except as BunTransport).ws.publish(EVERYONE, data);
       else server.publish(EVERYONE, data);
@@ -79,6 +96,7 @@ function transport(ws: BunSocket<SocketData>): BunTransport {
     send: (data) => void ws.send(data),
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
+    ping: () => void ws.ping(),
   };
 }
 

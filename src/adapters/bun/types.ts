@@ -14,12 +14,13 @@ export interface BunSocket<Data> {
   getBufferedAmount(): number;
   subscribe(topic: string): void;
   publish(topic: string, data: string | Uint8Array): number;
+  ping(data?: string | Uint8Array): number;
 }
 
 /** Bun's `Server`, as far as the adapter uses it. */
 export interface BunServer<Data> {
   readonly port: number | undefined;
-  upgrade(request: Request, options: { data: Data }): boolean;
+  upgrade(request: Request, options: { data: Data; headers?: Record<string, string> }): boolean;
   publish(topic: string, data: string | Uint8Array): number;
   requestIP(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
@@ -29,14 +30,20 @@ export interface BunServer<Data> {
 export interface BunServeOptions<Data> {
   port: number;
   hostname: string;
-  fetch(request: Request, server: BunServer<Data>): Response | undefined;
+  /** Seconds an HTTP connection may idle (the handshake timeout). */
+  idleTimeout: number;
+  fetch(request: Request, server: BunServer<Data>): Promise<Response | undefined>;
   websocket: {
     open(ws: BunSocket<Data>): void;
     message(ws: BunSocket<Data>, message: string | Uint8Array): void;
+    pong(ws: BunSocket<Data>): void;
     close(ws: BunSocket<Data>, code: number, reason: string): void;
     idleTimeout: number;
     sendPings: boolean;
     publishToSelf: boolean;
+    maxPayloadLength: number;
+    backpressureLimit: number;
+    closeOnBackpressureLimit: boolean;
   };
 }
 

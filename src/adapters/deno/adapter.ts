@@ -3,7 +3,15 @@
  * It only translates; behaviour lives in the core engine.
  * @see https://docs.deno.com/api/deno/~/Deno.upgradeWebSocket
  */
-import type { Adapter, Engine, Listener, Transport, UpgradeRequest } from "../../core/adapter.ts";
+import type {
+  Adapter,
+  Engine,
+  EngineLimits,
+  Listener,
+  RouteDecision,
+  Transport,
+  UpgradeRequest,
+} from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
 import type { DenoGlobal, DenoServeInfo, DenoSocket } from "./types.ts";
@@ -11,38 +19,55 @@ import type { DenoGlobal, DenoServeInfo, DenoSocket } from "./types.ts";
 /** The Deno binding of polysocket. */
 export const denoAdapter: Adapter = { runtime: "deno", listen };
 
+/** The reason Deno gives when its own ping got no pong. */
+const NO_PONG = /no response from ping/i;
+
 async function listen(engine: Engine): Promise<Listener> {
   const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
-  const options = { port: engine.port, hostname: engine.hostname, onListen() {} };
-  const server = deno.serve(options, (req, info) => {
+  const { limits } = engine;
+  const options = { port: limits.port, hostname: limits.hostname, onListen() {} };
+  const server = deno.serve(options, async (req, info) => {
     const request = toRequest(req, info);
-    const decision = engine.route(request);
+    const decision = await engine.route(request);
     if (!decision.upgrade) {
       return new Response(decision.body, { status: decision.status, headers: decision.headers });
     }
-    // idleTimeout 0: no ping policy of Deno's own; the core decides.
-    const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: 0 });
-    bind(engine, socket, request);
+    const { socket, response } = deno.upgradeWebSocket(req, {
+      idleTimeout: pingSeconds(limits),
+      protocol: decision.protocol,
+    });
+    bind(engine, socket, request, decision);
     return response;
   });
-  return { port: server.addr.port ?? engine.port, stop: () => server.shutdown() };
+  return { port: server.addr.port ?? limits.port, stop: () => server.shutdown() };
 }
 
-function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest): void {
+/**
+ * Deno has no ping API, but pings by itself: every `idleTimeout / 2` seconds,
+ * dropping a peer silent for `idleTimeout`. The closest match to interval + timeout.
+ */
+function pingSeconds({ heartbeat }: EngineLimits): number {
+  return heartbeat ? Math.max(1, Math.ceil((heartbeat.interval + heartbeat.timeout) / 1000)) : 0;
+}
+
+function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accepted: RouteDecision): void {
   socket.binaryType = "arraybuffer";
   let conn: Connection | undefined;
   socket.onopen = () => {
-    conn = engine.open(transport(socket), request);
+    conn = engine.open(transport(socket), request, accepted);
   };
   socket.onmessage = (event) => {
     const { data } = event;
     if (conn) engine.message(conn, typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
   };
   socket.onclose = (event) => {
-    if (conn) engine.closed(conn, event.code, event.reason);
+    if (!conn) return;
+    if (event.code === 1001 && NO_PONG.test(event.reason)) engine.heartbeatFailed(conn);
+    engine.closed(conn, event.code, event.reason);
   };
   socket.onerror = (event) => {
-    engine.error((event as ErrorEvent).error ?? (event as ErrorEvent).message, conn);
+    const { error, message } = event as ErrorEvent;
+    if (!NO_PONG.test(message ?? "")) engine.error(error ?? message, conn);
   };
 }
 
@@ -56,7 +81,7 @@ function transport(socket: DenoSocket): Transport {
     },
     send: (data) => socket.send(data),
     close: (code, reason) => socket.close(code, reason),
-    // Deno has no way to drop a socket without a handshake; closing is the closest.
+    // Deno cannot drop a socket without a handshake; a close frame is the closest.
     terminate: () => socket.close(1001, "terminated"),
   };
 }

@@ -32,10 +32,10 @@ export interface DenoHttpServer {
 export interface DenoGlobal {
   serve(
     options: { port: number; hostname: string; onListen: () => void },
-    handler: (request: Request, info: DenoServeInfo) => Response,
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoHttpServer;
   upgradeWebSocket(
     request: Request,
-    options: { idleTimeout: number },
+    options: { idleTimeout: number; protocol?: string },
   ): { socket: DenoSocket; response: Response };
 }

@@ -7,39 +7,64 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "n
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Adapter, Engine, Listener, RouteDecision, UpgradeRequest } from "../../core/adapter.ts";
+import type {
+  Adapter,
+  Engine,
+  EngineLimits,
+  Listener,
+  RouteDecision,
+  UpgradeRequest,
+} from "../../core/adapter.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
 
 async function listen(engine: Engine): Promise<Listener> {
-  const wss = new WebSocketServer({ noServer: true });
-  const http = createServer((req, res) => {
-    const decision = engine.route(toRequest(req, false));
+  const { limits } = engine;
+  const protocols = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxPayload,
+    perMessageDeflate: false,
+    handleProtocols: (_offered, req) => protocols.get(req) ?? false,
+  });
+  const http = createServer(httpLimits(limits), (req, res) => {
+    const decision = engine.route(toRequest(req, false)) as RouteDecision; // sync: no upgrade
     if (decision.upgrade) return; // unreachable: plain requests never upgrade
     res.writeHead(decision.status, { "content-type": "text/plain", ...decision.headers });
     res.end(decision.body);
   });
-  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  http.on("upgrade", async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = toRequest(req, true);
-    const decision = engine.route(request);
+    const decision = await engine.route(request);
+    if (socket.destroyed) return;
     if (!decision.upgrade) return refuse(socket, decision);
-    wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request));
+    if (decision.protocol) protocols.set(req, decision.protocol);
+    wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decision));
   });
-  await bindPort(http, engine.port, engine.hostname);
+  await bindPort(http, limits.port, limits.hostname);
   http.on("error", (error) => engine.error(error));
   return { port: (http.address() as AddressInfo).port, stop: () => stop(http, wss) };
 }
 
-function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest): void {
-  const conn = engine.open(ws, request); // ws's WebSocket already fits Transport
+/** A request that has not sent its headers within the handshake timeout is dropped. */
+function httpLimits(limits: EngineLimits) {
+  const timeout = limits.handshakeTimeout;
+  return {
+    headersTimeout: timeout,
+    requestTimeout: timeout,
+    connectionsCheckingInterval: Math.min(timeout, 1000),
+  };
+}
+
+function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: RouteDecision): void {
+  const conn = engine.open(ws, request, accepted); // ws's WebSocket already fits Transport
   ws.on("message", (data: Buffer, isBinary: boolean) => {
-    engine.message(
-      conn,
-      isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString(),
-    );
+    const message = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString();
+    engine.message(conn, message);
   });
+  ws.on("pong", () => engine.pong(conn));
   ws.on("close", (code: number, reason: Buffer) => engine.closed(conn, code, reason.toString()));
   ws.on("error", (error: Error) => engine.error(error, conn));
 }

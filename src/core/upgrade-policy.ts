@@ -1,0 +1,72 @@
+/**
+ * Deciding what happens to an HTTP request on the server's port, before any
+ * connection exists: path, upgrade, shutdown, capacity, origin, then `onUpgrade`.
+ */
+import type { RouteDecision, UpgradeRequest } from "./adapter.ts";
+import { type ErrorSink, hookError } from "./hooks.ts";
+import { STATUS_TEXT } from "./http-status.ts";
+import type { ResolvedOptions, UpgradeAccept, UpgradeReject, UpgradeResult } from "./options.ts";
+
+const ACCEPT: RouteDecision = { upgrade: true };
+
+/** A plain-HTTP answer with the status text as default body. */
+export function refuse(status: number, body?: string, headers?: Record<string, string>): RouteDecision {
+  return { upgrade: false, status, body: body ?? STATUS_TEXT[status] ?? "Error", headers };
+}
+
+const UPGRADE_REQUIRED = refuse(426, "Upgrade Required", { upgrade: "websocket", connection: "Upgrade" });
+
+/** What the upgrade policy needs to know about the server right now. */
+export interface ServerLoad {
+  readonly shuttingDown: boolean;
+  readonly openConnections: number;
+}
+
+/** Routes one request; only `onUpgrade` can make it asynchronous. */
+export function routeRequest(
+  options: ResolvedOptions,
+  load: ServerLoad,
+  request: UpgradeRequest,
+  report: ErrorSink,
+): RouteDecision | Promise<RouteDecision> {
+  const pathname = request.url.split("?", 1)[0];
+  if (pathname !== options.path) return refuse(404, "Not Found");
+  if (!request.upgrade) return UPGRADE_REQUIRED;
+  if (load.shuttingDown) return refuse(503, "Server shutting down");
+  if (load.openConnections >= options.maxConnections) return refuse(503, "Too many connections");
+  const origin = request.headers.origin;
+  if (origin !== undefined && options.allowedOrigins && !options.allowedOrigins(origin)) {
+    return refuse(403, "Origin not allowed");
+  }
+  if (!options.onUpgrade) return ACCEPT;
+  return runOnUpgrade(options.onUpgrade, request, report);
+}
+
+async function runOnUpgrade(
+  onUpgrade: NonNullable<ResolvedOptions["onUpgrade"]>,
+  request: UpgradeRequest,
+  report: ErrorSink,
+): Promise<RouteDecision> {
+  try {
+    return decide(request, await onUpgrade(request));
+  } catch (error) {
+    report(hookError("onUpgrade", error));
+    return refuse(500, "Internal Server Error");
+  }
+}
+
+function decide(request: UpgradeRequest, result: UpgradeResult): RouteDecision {
+  if (!result) return ACCEPT;
+  if (isReject(result)) return refuse(result.status, result.body, result.headers);
+  const offered = (request.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  if (result.protocol !== undefined && !offered.includes(result.protocol)) {
+    throw new TypeError(
+      `onUpgrade chose protocol ${JSON.stringify(result.protocol)}, not offered by the client`,
+    );
+  }
+  return { upgrade: true, data: result.data, protocol: result.protocol };
+}
+
+function isReject(result: UpgradeAccept | UpgradeReject): result is UpgradeReject {
+  return typeof (result as UpgradeReject).status === "number";
+}
