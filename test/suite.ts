@@ -187,7 +187,10 @@ export function serverSuite(runtime: Runtime): void {
     test("200 concurrent clients chat with no lost or reordered message per sender", async () => {
       const senders = 200;
       const perSender = 5;
+      const connected = fixture.events().filter((e) => e.ev === "connect").length;
       const crowd = await Promise.all(Array.from({ length: senders }, () => open()));
+      // Everyone is in before the first message (Deno opens server-side a moment after the client).
+      await fixture.waitForCount((e) => e.ev === "connect", connected + senders, "server-side opens");
       for (let seq = 0; seq < perSender; seq++) {
         for (const [sender, client] of crowd.entries()) client.send(`/fanout ${sender} ${seq}`);
       }

@@ -114,9 +114,15 @@ export class Connection {
 
   /** @internal Closes with a policy error that `onDisconnect` will carry. */
   closeFor(code: number, reason: string, error?: WebSocketError): void {
-    if (this.#closeSent || this.#ended) return;
-    this.#closeSent = { code, reason, error };
+    if (!this.recordClose(code, reason, error)) return;
     if (this.#transport.readyState === ReadyState.OPEN) this.#transport.close(code, reason);
+  }
+
+  /** @internal Records why the connection is closing (the runtime may already have closed it). */
+  recordClose(code: number, reason: string, error?: WebSocketError): boolean {
+    if (this.#closeSent || this.#ended) return false;
+    this.#closeSent = { code, reason, error };
+    return true;
   }
 
   /** @internal Drops the connection without a handshake; `error` explains why. */

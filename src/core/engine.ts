@@ -13,6 +13,7 @@ import { randomId } from "./id.ts";
 import { IdleWatch } from "./idle.ts";
 import { InboundPolicy } from "./inbound.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
+import { classifySocketError } from "./socket-errors.ts";
 import { routeRequest } from "./upgrade-policy.ts";
 
 /** How long a connection closed for backpressure may take before it is dropped. */
@@ -101,7 +102,16 @@ export class ServerEngine implements Engine {
   }
 
   heartbeatFailed(conn: Connection): void {
-    conn.drop(policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout"));
+    this.drop(conn, policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout"));
+  }
+
+  /**
+   * Drops a connection without a handshake and ends it now: Deno cannot drop a
+   * socket, so the engine does not wait for the runtime to report the end.
+   */
+  drop(conn: Connection, error?: WebSocketError): void {
+    conn.drop(error);
+    this.closed(conn, 1006, "");
   }
 
   closed(conn: Connection, code: number, reason: string): void {
@@ -112,6 +122,12 @@ export class ServerEngine implements Engine {
 
   error(error: unknown, conn?: Connection): void {
     const text = error instanceof Error ? error.message : String(error);
+    const failure = conn ? classifySocketError(text) : { kind: "other" as const };
+    if (failure.kind === "vanished") return; // onDisconnect reports 1006
+    if (failure.kind === "protocol" && conn) {
+      conn.recordClose(failure.status, text, policyError(failure.code, failure.status, text));
+      return;
+    }
     this.#report(new WebSocketError("ERR_SOCKET", `socket error: ${text}`, { cause: error }), conn);
   }
 
@@ -152,7 +168,7 @@ export class ServerEngine implements Engine {
     const { limit } = this.#options.backpressure;
     const reason = `over ${limit} bytes buffered`;
     conn.closeFor(1013, reason, policyError("ERR_BACKPRESSURE", 1013, reason));
-    setTimeout(() => conn.drop(), BACKPRESSURE_GRACE_MS);
+    setTimeout(() => this.drop(conn), BACKPRESSURE_GRACE_MS);
   }
 
   #hook<A extends unknown[]>(

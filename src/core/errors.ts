@@ -17,6 +17,10 @@ export type WebSocketErrorCode =
   | "ERR_HOOK"
   /** The runtime's socket reported an error; the original error is the `cause`. */
   | "ERR_SOCKET"
+  /** The peer broke the WebSocket protocol (close 1002). */
+  | "ERR_PROTOCOL"
+  /** A text message was not valid UTF-8 (close 1007). */
+  | "ERR_INVALID_DATA"
   /** A message was larger than `maxPayload` (close 1009). */
   | "ERR_PAYLOAD_TOO_LARGE"
   /** A binary message arrived and there is no `onBinary` (close 1003). */

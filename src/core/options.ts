@@ -44,15 +44,15 @@ export interface ServerHooks {
    */
   onUpgrade?: (request: UpgradeRequest) => UpgradeResult | Promise<UpgradeResult>;
   /** A client finished its handshake. Runs (and settles) before any `onMessage` of it. */
-  onConnect?: (conn: Connection) => void | Promise<void>;
+  onConnect?: (conn: Connection) => unknown;
   /** A text message arrived (and passed `validate`). */
-  onMessage?: (conn: Connection, message: string) => void | Promise<void>;
+  onMessage?: (conn: Connection, message: string) => unknown;
   /** A binary message arrived. Without this hook, binary messages close the connection with 1003. */
-  onBinary?: (conn: Connection, data: Uint8Array) => void | Promise<void>;
+  onBinary?: (conn: Connection, data: Uint8Array) => unknown;
   /** A connection whose buffer went over half the backpressure limit has written everything. */
-  onDrain?: (conn: Connection) => void | Promise<void>;
+  onDrain?: (conn: Connection) => unknown;
   /** The connection is gone. Runs exactly once per connection, however it ended. */
-  onDisconnect?: (conn: Connection, info: CloseInfo) => void | Promise<void>;
+  onDisconnect?: (conn: Connection, info: CloseInfo) => unknown;
   /** A hook threw, or a socket failed. Without it, errors are printed with `console.error`. */
   onError?: (error: Error, conn?: Connection) => void;
   /**

@@ -122,10 +122,7 @@ export abstract class BaseServer {
       conn.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
     }
     await withTimeout(engine.settled(), timeout, () => {
-      for (const conn of engine.connections.values()) {
-        conn.drop();
-        engine.closed(conn, 1006, ""); // some runtimes never report a dropped socket
-      }
+      for (const conn of engine.connections.values()) engine.drop(conn);
     });
     engine.stop();
     await this.#listener?.stop();

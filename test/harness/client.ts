@@ -31,14 +31,21 @@ export class TestClient {
   }
 
   /** Opens a connection; rejects with the HTTP status if the upgrade is refused. */
-  static open(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
-    const socket = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...options });
+  static open(url: string, options: WebSocket.ClientOptions = {}, protocols?: string[]): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols, { maxPayload: 64 * 1024 * 1024, ...options });
     const client = new TestClient(socket);
     return new Promise((resolve, reject) => {
       socket.once("open", () => resolve(client));
       socket.once("unexpected-response", (_req, res) => {
-        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode }));
-        socket.terminate();
+        let body = "";
+        res.on("data", (chunk: Buffer) => {
+          body += chunk;
+        });
+        res.on("end", () => {
+          const error = new Error(`upgrade refused: ${res.statusCode}`);
+          reject(Object.assign(error, { status: res.statusCode, body }));
+          socket.terminate();
+        });
       });
       socket.once("error", reject);
     });

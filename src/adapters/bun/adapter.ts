@@ -61,7 +61,10 @@ async function listen(engine: Engine): Promise<Listener> {
         engine.pong(ws.data.conn as Connection);
       },
       close(ws, code, reason) {
-        engine.closed(ws.data.conn as Connection, code, reason);
+        const conn = ws.data.conn as Connection;
+        // Bun reports its own protocol-error closes as 1006 with the error as reason.
+        if (code === 1006 && reason) engine.error(new Error(reason), conn);
+        engine.closed(conn, code, reason);
       },
       // No idle or ping policy of Bun's own: the core's heartbeat decides.
       idleTimeout: 0,

@@ -32,10 +32,10 @@ async function listen(engine: Engine): Promise<Listener> {
     if (!decision.upgrade) {
       return new Response(decision.body, { status: decision.status, headers: decision.headers });
     }
-    const { socket, response } = deno.upgradeWebSocket(req, {
-      idleTimeout: pingSeconds(limits),
-      protocol: decision.protocol,
-    });
+    const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(limits) });
+    // Deno's own `protocol` option splits the offer on ", " only and rejects "a,b";
+    // the core already checked the choice against the offer, so set the header directly.
+    if (decision.protocol) response.headers.set("sec-websocket-protocol", decision.protocol);
     bind(engine, socket, request, decision);
     return response;
   });
@@ -66,8 +66,8 @@ function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accep
     engine.closed(conn, event.code, event.reason);
   };
   socket.onerror = (event) => {
-    const { error, message } = event as ErrorEvent;
-    if (!NO_PONG.test(message ?? "")) engine.error(error ?? message, conn);
+    const { message = "" } = event as ErrorEvent;
+    if (!NO_PONG.test(message)) engine.error(new Error(message), conn);
   };
 }
 

@@ -36,6 +36,6 @@ export interface DenoGlobal {
   ): DenoHttpServer;
   upgradeWebSocket(
     request: Request,
-    options: { idleTimeout: number; protocol?: string },
+    options: { idleTimeout: number },
   ): { socket: DenoSocket; response: Response };
 }

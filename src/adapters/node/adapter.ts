@@ -43,6 +43,7 @@ async function listen(engine: Engine): Promise<Listener> {
     if (decision.protocol) protocols.set(req, decision.protocol);
     wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decision));
   });
+  http.setTimeout(limits.handshakeTimeout); // also drops connections that never send a byte; ws clears it on upgrade
   await bindPort(http, limits.port, limits.hostname);
   http.on("error", (error) => engine.error(error));
   return { port: (http.address() as AddressInfo).port, stop: () => stop(http, wss) };

@@ -1,0 +1,150 @@
+/**
+ * A raw TCP WebSocket peer: a real handshake, then any bytes we like, so the
+ * suite can send what no well-behaved client would and read the server's frames.
+ */
+import { randomBytes } from "node:crypto";
+import { connect, type Socket } from "node:net";
+
+export interface RawFrame {
+  opcode: number;
+  payload: Buffer;
+}
+
+export class RawPeer {
+  readonly socket: Socket;
+  readonly frames: RawFrame[] = [];
+  readonly ended: Promise<void>;
+  #buffer = Buffer.alloc(0);
+  #wake: (() => void) | undefined;
+
+  private constructor(socket: Socket, rest: Buffer) {
+    this.socket = socket;
+    this.ended = new Promise((resolve) => socket.once("close", () => resolve()));
+    void this.ended.then(() => this.#wake?.());
+    socket.on("data", (chunk: Buffer) => this.#take(chunk));
+    socket.on("error", () => undefined); // a reset is an outcome here, not a failure
+    if (rest.length) this.#take(rest);
+  }
+
+  /** Connects and completes the opening handshake. */
+  static open(port: number, path = "/ws", headers = ""): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1");
+      const key = randomBytes(16).toString("base64");
+      socket.once("connect", () => {
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${headers}\r\n`,
+        );
+      });
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.off("data", onData);
+        const status = head.subarray(0, end).toString().split(" ")[1];
+        if (status !== "101") return reject(new Error(`handshake answered ${status}`));
+        resolve(new RawPeer(socket, head.subarray(end + 4)));
+      };
+      socket.on("data", onData);
+      socket.once("error", reject);
+    });
+  }
+
+  /** Connects and sends only part of the request headers, then nothing. */
+  static async openIncomplete(port: number): Promise<{ ended: Promise<void>; socket: Socket }> {
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.resume(); // read (and discard) the answer, so the end is seen
+    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n");
+    return { ended, socket };
+  }
+
+  /** The first frame the server sent. */
+  async nextFrame(): Promise<RawFrame> {
+    await this.#until(() => this.frames.length > 0 || this.socket.destroyed);
+    const first = this.frames[0];
+    if (!first) throw new Error("connection ended without a frame");
+    return first;
+  }
+
+  write(bytes: Buffer | Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Resolves with the close code the server sent, or undefined if it dropped the TCP connection. */
+  async closeCode(): Promise<number | undefined> {
+    await this.#until(
+      () => this.frames.some((f) => f.opcode === 8) || this.socket.destroyed || this.socket.readableEnded,
+    );
+    const close = this.frames.find((f) => f.opcode === 8);
+    return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
+  }
+
+  #until(done: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = check;
+      check();
+    });
+  }
+
+  #take(chunk: Buffer): void {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const frame = parseFrame(this.#buffer);
+      if (!frame) break;
+      this.frames.push(frame.frame);
+      this.#buffer = this.#buffer.subarray(frame.size);
+    }
+    this.#wake?.();
+  }
+}
+
+/** Parses one unmasked server frame, if complete. */
+function parseFrame(buf: Buffer): { frame: RawFrame; size: number } | undefined {
+  if (buf.length < 2) return undefined;
+  const opcode = (buf[0] as number) & 0x0f;
+  let length = (buf[1] as number) & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buf.length < 4) return undefined;
+    length = buf.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buf.length < 10) return undefined;
+    length = Number(buf.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (buf.length < offset + length) return undefined;
+  return { frame: { opcode, payload: buf.subarray(offset, offset + length) }, size: offset + length };
+}
+
+/** Builds one client frame: masked unless told otherwise, with an honest or a declared length. */
+export function frame(
+  opcode: number,
+  payload: Buffer,
+  options: { fin?: boolean; masked?: boolean; declaredLength?: bigint } = {},
+): Buffer {
+  const { fin = true, masked = true } = options;
+  const length = options.declaredLength ?? BigInt(payload.length);
+  const head: number[] = [(fin ? 0x80 : 0) | opcode];
+  const mask = masked ? 0x80 : 0;
+  if (length < 126n) head.push(mask | Number(length));
+  else if (length < 65536n) head.push(mask | 126, Number(length >> 8n), Number(length & 0xffn));
+  else {
+    head.push(mask | 127);
+    for (let shift = 56n; shift >= 0n; shift -= 8n) head.push(Number((length >> shift) & 0xffn));
+  }
+  if (!masked) return Buffer.concat([Buffer.from(head), payload]);
+  const key = randomBytes(4);
+  const body = Buffer.from(payload.map((byte, i) => byte ^ (key[i % 4] as number)));
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
