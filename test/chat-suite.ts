@@ -7,6 +7,18 @@ import { RuntimeProcess } from "./harness/process.ts";
 import type { Runtime } from "./harness/runtimes.ts";
 
 const STARTED = /^WebSocket Chat Server started on ws:\/\/localhost:(\d+)\/chat$/;
+const HISTORY_LIMIT = 5;
+
+/**
+ * Once the first test has filled the history, a newcomer receives exactly
+ * HISTORY_LIMIT replayed messages and then its own join notice: returns its id.
+ */
+async function ownJoin(client: TestClient): Promise<string> {
+  for (let i = 0; i < HISTORY_LIMIT; i++) await client.nextText();
+  const join = /^User (\S+) joined the chat$/.exec(await client.nextText());
+  expect(join).not.toBeNull();
+  return join![1]!;
+}
 
 export function chatSuite(runtime: Runtime): void {
   describe(`[${runtime}] chat example`, () => {
@@ -14,7 +26,10 @@ export function chatSuite(runtime: Runtime): void {
     let url: string;
 
     beforeAll(async () => {
-      server = new RuntimeProcess(runtime, "examples/chat.ts", { PORT: "0" });
+      server = new RuntimeProcess(runtime, "examples/chat.ts", {
+        PORT: "0",
+        HISTORY_LIMIT: String(HISTORY_LIMIT),
+      });
       const line = await server.waitForLine((l) => STARTED.test(l), "the start banner");
       url = `ws://127.0.0.1:${STARTED.exec(line)![1]}/chat`;
     });
@@ -47,6 +62,38 @@ export function chatSuite(runtime: Runtime): void {
       // Bob saw his own join once: nothing in his stream is duplicated.
       expect(new Set(bob.messages).size).toBe(bob.messages.length);
       await alice.close();
+    });
+
+    test("an invalid message is refused to its sender only and never broadcast", async () => {
+      const sender = await TestClient.open(url);
+      const senderId = await ownJoin(sender);
+      const other = await TestClient.open(url);
+      const otherId = await ownJoin(other);
+      expect(await sender.nextText()).toBe(`User ${otherId} joined the chat`);
+      for (const [bad, why] of [
+        ["", "message is empty"],
+        ["x".repeat(2001), "message is over 2000 characters"],
+        ["bell\u0007", "message contains control characters"],
+      ] as const) {
+        sender.send(bad);
+        expect(await sender.nextText()).toBe(`Invalid message: ${why}`);
+      }
+      sender.send("a fine message");
+      // The very next thing `other` sees is the valid message: the invalid ones reached nobody.
+      expect(await other.nextText()).toBe(`User ${senderId}: a fine message`);
+      await Promise.all([sender.close(), other.close()]);
+    });
+
+    test("history is bounded: a late joiner gets only the last HISTORY_LIMIT messages", async () => {
+      const talker = await TestClient.open(url);
+      const talkerId = await ownJoin(talker);
+      for (let i = 0; i < 8; i++) talker.send(`m${i}`);
+      await talker.nextUntil((m) => m === `User ${talkerId}: m7`);
+      const late = await TestClient.open(url);
+      await late.receive(6);
+      expect(late.messages.slice(0, 5)).toEqual([3, 4, 5, 6, 7].map((i) => `User ${talkerId}: m${i}`));
+      expect(late.messages[5]).toMatch(/^User \S+ joined the chat$/);
+      await Promise.all([talker.close(), late.close()]);
     });
 
     test("SIGTERM closes clients with 1001 and exits 0", async () => {

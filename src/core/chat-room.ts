@@ -51,3 +51,28 @@ export class ChatRoom {
     this.broadcast(`User ${conn.id} left the chat`);
   }
 }
+
+/** Longest chat message {@link validateChatMessage} accepts, in characters. */
+export const MAX_CHAT_MESSAGE = 2000;
+
+// C0 and C1 control characters, DEL included: they garble other people's screens.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The chat's rule for a message, for the server's `validate` option: non-empty,
+ * at most {@link MAX_CHAT_MESSAGE} characters, no control characters.
+ *
+ * @example
+ * ```ts
+ * import { Server, validateChatMessage } from "polysocket";
+ * const server = new Server({ validate: (_conn, message) => validateChatMessage(message) });
+ * ```
+ */
+export function validateChatMessage(message: string | Uint8Array): true | string {
+  if (typeof message !== "string") return "text messages only";
+  if (message.trim() === "") return "message is empty";
+  if (message.length > MAX_CHAT_MESSAGE) return `message is over ${MAX_CHAT_MESSAGE} characters`;
+  if (CONTROL.test(message)) return "message contains control characters";
+  return true;
+}

@@ -93,6 +93,10 @@ export class ServerEngine implements Engine {
   message(conn: Connection, data: string | Uint8Array): void {
     this.#heartbeat?.alive(conn);
     this.#idle?.seen(conn);
+    if (typeof data !== "string" && !this.#options.onBinary) {
+      this.#refuseBinary(conn);
+      return;
+    }
     if (this.#inbound.check(conn, data) !== "deliver") return;
     this.#whenReady(conn, () => this.#deliver(conn, data));
   }
@@ -153,14 +157,13 @@ export class ServerEngine implements Engine {
 
   #deliver(conn: Connection, data: string | Uint8Array): void {
     const { onMessage, onBinary } = this.#options;
-    if (typeof data === "string") {
-      this.#hook("onMessage", onMessage, [conn, data], conn);
-    } else if (onBinary) {
-      this.#hook("onBinary", onBinary, [conn, data], conn);
-    } else {
-      const reason = "binary messages are not supported";
-      conn.closeFor(1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
-    }
+    if (typeof data === "string") this.#hook("onMessage", onMessage, [conn, data], conn);
+    else this.#hook("onBinary", onBinary, [conn, data], conn);
+  }
+
+  #refuseBinary(conn: Connection): void {
+    const reason = "binary messages are not supported";
+    conn.closeFor(1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
   }
 
   /** Policy "close": tell the client why, but do not wait long on a client that does not read. */

@@ -7,12 +7,23 @@
 
 export type { Adapter, Engine, Listener, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
 export { ReadyState } from "./adapter.ts";
-export { ChatRoom, type ChatRoomOptions } from "./chat-room.ts";
+export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage } from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
 export { headerRecord, wantsWebSocket } from "./headers.ts";
-export type { CloseInfo, ServerHooks, ServerOptions } from "./options.ts";
+export {
+  type BackpressureOptions,
+  type CloseInfo,
+  DEFAULTS,
+  type HeartbeatOptions,
+  type RateLimitOptions,
+  type ServerHooks,
+  type ServerOptions,
+  type UpgradeAccept,
+  type UpgradeReject,
+  type UpgradeResult,
+} from "./options.ts";
 export { detectRuntime, type RuntimeName } from "./runtime.ts";
 export {
   BaseServer,

@@ -34,6 +34,7 @@ export interface UpgradeReject {
 }
 
 /** The result of `onUpgrade`: nothing (accept), an accept with data, or a reject. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets a hook that returns nothing accept
 export type UpgradeResult = void | undefined | UpgradeAccept | UpgradeReject;
 
 /** The user hooks of a server. Every hook may be async; errors go to `onError`. */

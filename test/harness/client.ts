@@ -68,6 +68,14 @@ export class TestClient {
     return message;
   }
 
+  /** Reads messages until one satisfies `match`, and returns it. */
+  async nextUntil(match: (message: string) => boolean): Promise<string> {
+    for (;;) {
+      const message = await this.nextText();
+      if (match(message)) return message;
+    }
+  }
+
   /** Resolves once `count` messages have arrived in total; rejects if the socket closes first. */
   receive(count: number): Promise<void> {
     return new Promise((resolve, reject) => {
