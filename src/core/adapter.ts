@@ -52,6 +52,7 @@ export type RouteDecision =
 export interface Engine {
   /** Options the adapter needs to bind. */
   readonly port: number;
+  /** The interface to bind. */
   readonly hostname: string;
   /** Decides what happens to a request, before any socket exists. */
   route(request: UpgradeRequest): RouteDecision;

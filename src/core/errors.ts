@@ -24,6 +24,7 @@ export class WebSocketError extends Error {
   readonly code: WebSocketErrorCode;
 
   /**
+   * Creates an error with a stable `code`.
    * @param code stable code of the error
    * @param message human-readable description
    * @param options the underlying error, if any

@@ -18,6 +18,7 @@ export { bunAdapter };
 
 /** A WebSocket server on Bun. */
 export class Server extends BaseServer {
+  /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(bunAdapter);
   }

@@ -18,6 +18,7 @@ export { denoAdapter };
 
 /** A WebSocket server on Deno. */
 export class Server extends BaseServer {
+  /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(denoAdapter);
   }

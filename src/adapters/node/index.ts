@@ -18,6 +18,7 @@ export { nodeAdapter };
 
 /** A WebSocket server on Node.js. */
 export class Server extends BaseServer {
+  /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(nodeAdapter);
   }
