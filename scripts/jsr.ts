@@ -1,7 +1,8 @@
 /**
  * JSR side of the package, with the project's own Deno (node_modules/.bin):
- *   check  `deno publish --dry-run` (type check, no slow types, file list) and
- *          `deno doc --lint` (JSDoc on every export) over deno.json's exports;
+ *   check  `deno publish --dry-run` (type check, no slow types, file list),
+ *          `deno doc --lint` (JSDoc on every export) over deno.json's exports, and
+ *          `deno check --doc-only src` (every `@example` type-checks);
  *   docs   API docs as HTML in docs/api (not committed; JSR renders the same docs).
  * Both run offline: `ws` resolves from node_modules (deno.json `nodeModulesDir: "manual"`).
  */
@@ -29,6 +30,7 @@ switch (process.argv[2]) {
   case "check":
     run(["publish", "--dry-run", "--allow-dirty"]);
     run(["doc", "--lint", ...sources]);
+    run(["check", "--doc-only", "src"]);
     break;
   case "docs":
     run(["doc", "--html", "--name=polysocket", "--output=docs/api", ...sources]);

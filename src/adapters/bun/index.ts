@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * import { Server } from "polysocket/bun";
- * const server = new Server({ port: 8080, path: "/chat", onMessage: (conn, msg) => conn.send(msg) });
+ * const server = new Server({ port: 8080, path: "/chat", onMessage: (conn, msg) => void conn.send(msg) });
  * await server.listen();
  * ```
  * @module
