@@ -7,7 +7,7 @@
  * Both run offline: `ws` resolves from node_modules (deno.json `nodeModulesDir: "manual"`).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const deno = "node_modules/.bin/deno";
 const config = JSON.parse(readFileSync("deno.json", "utf8")) as { exports: Record<string, string> };
@@ -33,6 +33,7 @@ switch (process.argv[2]) {
     run(["check", "--doc-only", "src"]);
     break;
   case "docs":
+    mkdirSync("docs/api", { recursive: true }); // deno doc creates only the last level
     run(["doc", "--html", "--name=polysocket", "--output=docs/api", ...sources]);
     console.log("API docs in docs/api/index.html");
     break;
