@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { jsrName, npmName } from "./entries.ts";
-import { jsrExports, npmExports, selfImports } from "./export-maps.ts";
+import { jsrExports, npmExports, npmFields, selfImports } from "./export-maps.ts";
 
 type Json = { [key: string]: unknown };
 
@@ -37,6 +37,7 @@ const tsconfig = read("tsconfig.json") as Json & { compilerOptions: Json };
 
 expect("package.json", pkg, "name", npmName);
 expect("package.json", pkg, "exports", npmExports());
+for (const [key, value] of Object.entries(npmFields())) expect("package.json", pkg, key, value);
 expect("deno.json", deno, "name", jsrName);
 expect("deno.json", deno, "version", pkg.version);
 expect("deno.json", deno, "license", pkg.license);

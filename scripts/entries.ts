@@ -17,7 +17,7 @@ export const entries: Readonly<Record<string, string>> = {
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */
 export const runtimeSubpaths: readonly string[] = ["./bun", "./deno", "./node"];
 
-/** The `polysocket` command: built to `dist/cli.js`, never imported. */
+/** The `polysocket` command: built to `dist/cli.js` (package.json `bin`), never imported. */
 export const cliSource: string = "src/cli/bin.ts";
 
 /** The package name on npm. */

@@ -2,7 +2,7 @@
  * The export maps every config file must carry, derived from `entries.ts`.
  * Pure functions: `check-exports.ts` compares them with the files on disk.
  */
-import { distName, entries, runtimeSubpaths } from "./entries.ts";
+import { distName, entries, npmName, runtimeSubpaths } from "./entries.ts";
 
 type Conditions = Record<string, string>;
 /** One npm export: ESM and CJS, each with its declarations first. */
@@ -33,6 +33,16 @@ function format(subpath: string, ext: "js" | "cjs"): Conditions {
 /** package.json `exports`. */
 export function npmExports(): Record<string, NpmExport> {
   return Object.fromEntries(subpaths.map((s) => [s, { import: format(s, "js"), require: format(s, "cjs") }]));
+}
+
+/** package.json fields for tools that predate `exports`, and the `polysocket` command. */
+export function npmFields(): Record<"main" | "module" | "types" | "bin", unknown> {
+  return {
+    main: files(".", "cjs").code,
+    module: files(".", "js").code,
+    types: files(".", "cjs").types,
+    bin: { [npmName]: "./dist/cli.js" },
+  };
 }
 
 /** deno.json `exports` (what JSR publishes): the TypeScript sources themselves. */
