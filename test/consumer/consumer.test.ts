@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { distName, entries } from "../../scripts/entries.ts";
 import { TestClient } from "../harness/client.ts";
 import { RuntimeProcess } from "../harness/process.ts";
 import { binary, ROOT } from "../harness/runtimes.ts";
@@ -54,21 +55,11 @@ const CHAT_SERVERS: Way[] = [
 describe("consumer: the packed package", () => {
   test("the tarball holds the build, the bin and the docs, and no sources or tests", () => {
     const { packed } = consumers;
-    for (const file of [
-      "index.js",
-      "index.cjs",
-      "index.d.ts",
-      "index.d.cts",
-      "node.js",
-      "bun.js",
-      "deno.js",
-      "cli.js",
-    ]) {
-      expect(packed).toContain(`package/dist/${file}`);
-    }
-    expect(packed).toEqual(
-      expect.arrayContaining(["package/README.md", "package/LICENSE", "package/CHANGELOG.md"]),
+    const builds = Object.keys(entries).flatMap((subpath) =>
+      ["js", "cjs", "d.ts", "d.cts"].map((ext) => `package/dist/${distName(subpath)}.${ext}`),
     );
+    const docs = ["package/README.md", "package/LICENSE", "package/CHANGELOG.md"];
+    expect(packed).toEqual(expect.arrayContaining([...builds, "package/dist/cli.js", ...docs]));
     expect(packed.filter((f) => /^package\/(src|test|examples|scripts)\//.test(f))).toEqual([]);
   });
 
