@@ -2,9 +2,12 @@
  * The `polysocket` command line: parsing and the messages users see. The
  * command itself runs from the packed package in test/consumer.
  */
+import { createServer } from "node:net";
 import { describe, expect, test } from "vitest";
 import { parseCliArgs, UsageError } from "../src/cli/args.ts";
+import { startChatServer } from "../src/cli/chat-server.ts";
 import { main } from "../src/cli/main.ts";
+import { TestClient } from "./harness/client.ts";
 
 describe("polysocket command line", () => {
   test("chat: defaults, flags and $PORT", () => {
@@ -53,5 +56,37 @@ describe("polysocket command line", () => {
     expect(io.lines[2]).toBe(
       "err: polysocket chat: --redis is not available yet (it comes with polysocket/redis); run without it",
     );
+  });
+
+  test("main: a taken port is exit code 1 with the reason", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => blocker.once("listening", resolve));
+    const { port } = blocker.address() as { port: number };
+    const errors: string[] = [];
+    const io = { out: () => {}, err: (line: string) => errors.push(line) };
+    try {
+      expect(await main(["chat", "--host", "127.0.0.1", "--port", String(port)], io)).toBe(1);
+      expect(errors).toEqual([`polysocket chat: address already in use: 127.0.0.1:${port}`]);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe("startChatServer", () => {
+  test("runs the chat room on a free port and closes clients with 1001", async () => {
+    const chat = await startChatServer({ port: 0, hostname: "127.0.0.1", historyLimit: 1 });
+    try {
+      expect(chat.url).toBe(`ws://localhost:${chat.port}/chat`);
+      const client = await TestClient.open(`ws://127.0.0.1:${chat.port}/chat`);
+      const joined = await client.nextText();
+      client.send("hi");
+      expect(await client.nextText()).toBe(`${joined.replace(/ joined the chat$/, "")}: hi`);
+      expect(chat.room.messageHistory).toEqual([`${joined.replace(/ joined the chat$/, "")}: hi`]);
+      await chat.close();
+      expect((await client.closed).code).toBe(1001);
+    } finally {
+      await chat.close();
+    }
   });
 });
