@@ -26,6 +26,7 @@ export * from "./core/index.ts";
 
 /** A WebSocket server on whichever runtime runs this code. */
 export class Server extends BaseServer {
+  /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return loadRuntimeAdapter();
   }

@@ -44,6 +44,7 @@ export class WebSocketError extends Error {
   readonly status: number | undefined;
 
   /**
+   * Creates an error with a stable `code`.
    * @param code stable code of the error
    * @param message human-readable description
    * @param options the close status and the underlying error, if any

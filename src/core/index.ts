@@ -5,7 +5,15 @@
  * @module
  */
 
-export type { Adapter, Engine, Listener, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
+export type {
+  Adapter,
+  Engine,
+  EngineLimits,
+  Listener,
+  RouteDecision,
+  Transport,
+  UpgradeRequest,
+} from "./adapter.ts";
 export { ReadyState } from "./adapter.ts";
 export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage } from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
@@ -18,6 +26,7 @@ export {
   DEFAULTS,
   type HeartbeatOptions,
   type RateLimitOptions,
+  type ResolvedOptions,
   type ServerHooks,
   type ServerOptions,
   type UpgradeAccept,

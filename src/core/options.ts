@@ -82,7 +82,9 @@ export interface BackpressureOptions {
 
 /** A per-connection message rate: at most `messages` every `per` milliseconds. */
 export interface RateLimitOptions {
+  /** Messages allowed in each window. */
   messages: number;
+  /** Window length in milliseconds. */
   per: number;
 }
 
@@ -114,19 +116,31 @@ export interface ServerOptions extends ServerHooks {
   maxInvalidMessages?: number;
 }
 
-/** Options after validation, with every default applied. */
+/** Options after validation, with every default applied (see {@link ServerOptions}). */
 export interface ResolvedOptions extends ServerHooks {
+  /** See {@link ServerOptions.port}. */
   readonly port: number;
+  /** See {@link ServerOptions.hostname}. */
   readonly hostname: string;
+  /** See {@link ServerOptions.path}. */
   readonly path: string;
+  /** See {@link ServerOptions.maxPayload}. */
   readonly maxPayload: number;
+  /** See {@link ServerOptions.heartbeat}. */
   readonly heartbeat: Required<HeartbeatOptions> | false;
+  /** See {@link ServerOptions.idleTimeout}. */
   readonly idleTimeout: number;
+  /** See {@link ServerOptions.handshakeTimeout}. */
   readonly handshakeTimeout: number;
+  /** See {@link ServerOptions.maxConnections}. */
   readonly maxConnections: number;
+  /** See {@link ServerOptions.backpressure}. */
   readonly backpressure: Required<BackpressureOptions>;
+  /** See {@link ServerOptions.allowedOrigins}; a list becomes a predicate. */
   readonly allowedOrigins: ((origin: string) => boolean) | undefined;
+  /** See {@link ServerOptions.rateLimit}. */
   readonly rateLimit: RateLimitOptions | false;
+  /** See {@link ServerOptions.maxInvalidMessages}. */
   readonly maxInvalidMessages: number;
 }
 

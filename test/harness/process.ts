@@ -8,6 +8,12 @@ import { commandFor, ROOT, type Runtime } from "./runtimes.ts";
 
 const WAIT_MS = 15_000;
 
+/** Where and how to start a program other than `file` in the project root (e.g. an installed package). */
+export interface Launch {
+  cwd?: string;
+  command?: [string, string[]];
+}
+
 export class RuntimeProcess {
   readonly lines: string[] = [];
   stderr = "";
@@ -15,10 +21,10 @@ export class RuntimeProcess {
   readonly #exit: Promise<number | null>;
   #listeners = new Set<() => void>();
 
-  constructor(runtime: Runtime, file: string, env: Record<string, string> = {}) {
-    const [command, args] = commandFor(runtime, file);
+  constructor(runtime: Runtime, file: string, env: Record<string, string> = {}, launch: Launch = {}) {
+    const [command, args] = launch.command ?? commandFor(runtime, file);
     this.#child = spawn(command, args, {
-      cwd: ROOT,
+      cwd: launch.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -33,6 +39,11 @@ export class RuntimeProcess {
     void this.#exit.then(() => {
       for (const notify of this.#listeners) notify();
     });
+  }
+
+  /** Starts any command line in `cwd` (e.g. an installed package's bin, outside the repository). */
+  static command(command: [string, string[]], cwd: string, env: Record<string, string> = {}): RuntimeProcess {
+    return new RuntimeProcess("node", "", env, { command, cwd });
   }
 
   get exited(): boolean {

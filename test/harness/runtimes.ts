@@ -24,7 +24,8 @@ export function commandFor(runtime: Runtime, file: string): [string, string[]] {
   }
 }
 
-function binary(name: string): string {
+/** The path of `bun` or `deno` in node_modules/.bin; throws if it is missing. */
+export function binary(name: string): string {
   const path = `${BIN}/${name}`;
   if (!existsSync(path)) {
     throw new Error(`${name} is missing at ${path}: run \`npm install\` (it is a devDependency)`);

@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * import { Server } from "polysocket/node";
- * const server = new Server({ port: 8080, path: "/chat", onMessage: (conn, msg) => conn.send(msg) });
+ * const server = new Server({ port: 8080, path: "/chat", onMessage: (conn, msg) => void conn.send(msg) });
  * await server.listen();
  * ```
  * @module
@@ -18,6 +18,7 @@ export { nodeAdapter };
 
 /** A WebSocket server on Node.js. */
 export class Server extends BaseServer {
+  /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(nodeAdapter);
   }

@@ -1,0 +1,31 @@
+/**
+ * The package's public entry points, in one place. The tsup build, the npm
+ * export map, the JSR export map (deno.json), Deno's import map and the
+ * tsconfig paths are all derived from, or checked against, this list
+ * (`scripts/check-exports.ts`). Adding an entry is one line here, then
+ * `npm run exports:write`.
+ */
+
+/** Subpath (as users import it, relative to the package) → its TypeScript source. */
+export const entries: Readonly<Record<string, string>> = {
+  ".": "src/index.ts",
+  "./node": "src/adapters/node/index.ts",
+  "./bun": "src/adapters/bun/index.ts",
+  "./deno": "src/adapters/deno/index.ts",
+};
+
+/** Subpaths that pin one runtime; `"."` resolves to them by export condition. */
+export const runtimeSubpaths: readonly string[] = ["./bun", "./deno", "./node"];
+
+/** The `polysocket` command: built to `dist/cli.js` (package.json `bin`), never imported. */
+export const cliSource: string = "src/cli/bin.ts";
+
+/** The package name on npm. */
+export const npmName: string = "polysocket";
+/** The package name on JSR. */
+export const jsrName: string = "@polysocket/polysocket";
+
+/** The file name in `dist/` (without extension) of an entry: `.` → `index`, `./node` → `node`. */
+export function distName(subpath: string): string {
+  return subpath === "." ? "index" : subpath.slice(2).replaceAll("/", "-");
+}

@@ -1,0 +1,65 @@
+/**
+ * The chat server of the specification as one function call: what the
+ * `polysocket chat` command runs, usable from code as well.
+ */
+import { ChatRoom, Server, validateChatMessage } from "../index.ts";
+
+/** Options of {@link startChatServer}. */
+export interface ChatServerOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Interface to bind. Default "0.0.0.0". */
+  hostname?: string;
+  /** The WebSocket path. Default "/chat". */
+  path?: string;
+  /** Messages replayed to newcomers. Default 1000. */
+  historyLimit?: number;
+  /** Where hook and socket errors go. Default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running chat server. */
+export interface ChatServer {
+  /** Where clients connect, e.g. `ws://localhost:8080/chat`. */
+  readonly url: string;
+  /** The real port (also when 0 was asked for). */
+  readonly port: number;
+  /** The room every client joins. */
+  readonly room: ChatRoom;
+  /** Closes every client with 1001 and releases the port. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the chat server on the running runtime: join and leave notices,
+ * `User {id}: {message}` broadcasts, bounded history replayed once to newcomers,
+ * invalid messages (empty, over 2,000 characters, control characters) refused to their sender.
+ *
+ * @example
+ * ```ts
+ * const chat = await startChatServer({ port: 0 });
+ * console.log(`chat on ${chat.url}`);
+ * await chat.close();
+ * ```
+ */
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const { port = 8080, hostname, path = "/chat", historyLimit, onError = console.error } = options;
+  const room = new ChatRoom({ historyLimit });
+  const server = new Server({
+    port,
+    hostname,
+    path,
+    validate: (_conn, message) => validateChatMessage(message),
+    onConnect: (conn) => room.addClient(conn),
+    onMessage: (conn, message) => room.broadcast(`User ${conn.id}: ${message}`),
+    onDisconnect: (conn) => room.removeClient(conn),
+    onError: (error) => onError(error),
+  });
+  const listening = await server.listen();
+  return {
+    url: `ws://localhost:${listening.port}${path}`,
+    port: listening.port,
+    room,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The `polysocket` command line: parsing and the messages users see. The
+ * command itself runs from the packed package in test/consumer.
+ */
+import { createServer } from "node:net";
+import { describe, expect, test } from "vitest";
+import { parseCliArgs, UsageError } from "../src/cli/args.ts";
+import { startChatServer } from "../src/cli/chat-server.ts";
+import { main } from "../src/cli/main.ts";
+import { TestClient } from "./harness/client.ts";
+
+describe("polysocket command line", () => {
+  test("chat: defaults, flags and $PORT", () => {
+    expect(parseCliArgs(["chat"])).toEqual({ kind: "chat", options: { port: 8080 } });
+    expect(parseCliArgs(["chat"], { PORT: "9000" })).toMatchObject({ options: { port: 9000 } });
+    expect(
+      parseCliArgs(["chat", "-p", "0", "--host", "127.0.0.1", "--path", "/room", "--history", "5"]),
+    ).toEqual({
+      kind: "chat",
+      options: { port: 0, hostname: "127.0.0.1", path: "/room", historyLimit: 5 },
+    });
+    expect(parseCliArgs(["chat", "--redis", "redis://localhost"])).toMatchObject({
+      redis: "redis://localhost",
+    });
+  });
+
+  test("help and version", () => {
+    expect(parseCliArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseCliArgs(["chat", "-v"])).toEqual({ kind: "version" });
+  });
+
+  test.each([
+    [[], "no command given"],
+    [["serve"], 'unknown command "serve"'],
+    [["chat", "extra"], 'unexpected argument "extra"'],
+    [["chat", "--port", "70000"], '--port must be an integer from 0 to 65535, got "70000"'],
+    [["chat", "--port", "-1"], "--port"],
+    [["chat", "--history", "many"], "--history must be an integer from 0 to"],
+    [["chat", "--nope"], "--nope"],
+  ])("%j is a usage error: %s", (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+
+  test("main: exit codes and what it prints", async () => {
+    const io = {
+      lines: [] as string[],
+      out: (l: string) => io.lines.push(`out: ${l}`),
+      err: (l: string) => io.lines.push(`err: ${l}`),
+    };
+    expect(await main(["--version"], io)).toBe(0);
+    expect(await main(["chat", "--port", "x"], io)).toBe(2);
+    expect(await main(["chat", "--redis", "redis://localhost:6379"], io)).toBe(1);
+    expect(io.lines[0]).toMatch(/^out: \d+\.\d+\.\d+$/);
+    expect(io.lines[1]).toMatch(/^err: polysocket: --port must be an integer .*\n\nUsage: polysocket/);
+    expect(io.lines[2]).toBe(
+      "err: polysocket chat: --redis is not available yet (it comes with polysocket/redis); run without it",
+    );
+  });
+
+  test("main: a taken port is exit code 1 with the reason", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => blocker.once("listening", resolve));
+    const { port } = blocker.address() as { port: number };
+    const errors: string[] = [];
+    const io = { out: () => {}, err: (line: string) => errors.push(line) };
+    try {
+      expect(await main(["chat", "--host", "127.0.0.1", "--port", String(port)], io)).toBe(1);
+      expect(errors).toEqual([`polysocket chat: address already in use: 127.0.0.1:${port}`]);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe("startChatServer", () => {
+  test("runs the chat room on a free port and closes clients with 1001", async () => {
+    const chat = await startChatServer({ port: 0, hostname: "127.0.0.1", historyLimit: 1 });
+    try {
+      expect(chat.url).toBe(`ws://localhost:${chat.port}/chat`);
+      const client = await TestClient.open(`ws://127.0.0.1:${chat.port}/chat`);
+      const joined = await client.nextText();
+      client.send("hi");
+      expect(await client.nextText()).toBe(`${joined.replace(/ joined the chat$/, "")}: hi`);
+      expect(chat.room.messageHistory).toEqual([`${joined.replace(/ joined the chat$/, "")}: hi`]);
+      await chat.close();
+      expect((await client.closed).code).toBe(1001);
+    } finally {
+      await chat.close();
+    }
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Builds and packs polysocket once, then lays out consumer projects outside the
+ * repository (under the OS temp dir) that see only what users get:
+ *   app/  `npm install <tarball>`: Node, Bun and Deno (npm specifier) consumers;
+ *   jsr/  the files `deno publish --dry-run` would upload, as a Deno workspace
+ *         member imported with a `jsr:` specifier (what `deno add jsr:` gives).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import ts from "typescript";
+import { ROOT } from "../harness/runtimes.ts";
+
+const FIXTURES = join(ROOT, "test/consumer/fixtures");
+const DENO = join(ROOT, "node_modules/.bin/deno");
+
+/** The consumer projects of one run. */
+export interface Consumers {
+  readonly root: string;
+  readonly app: string;
+  readonly jsr: string;
+  /** Paths inside the tarball, e.g. `package/dist/index.js`. */
+  readonly packed: readonly string[];
+}
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+}
+
+/** Builds, packs and installs; throws (failing the suite) if any step fails. */
+export function installConsumers(): Consumers {
+  const root = mkdtempSync(join(tmpdir(), "polysocket-consumer-"));
+  run("npm", ["run", "build"], ROOT);
+  const [pack] = JSON.parse(
+    run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", root], ROOT),
+  );
+  const tarball = join(root, pack.filename);
+  const app = appProject(root, tarball);
+  const jsr = jsrProject(root, app);
+  return { root, app, jsr, packed: pack.files.map((f: { path: string }) => `package/${f.path}`) };
+}
+
+function appProject(root: string, tarball: string): string {
+  const app = join(root, "app");
+  mkdirSync(app);
+  writeJson(join(app, "package.json"), { name: "consumer", private: true, type: "module" });
+  // The npm cache that `npm ci` filled serves ws and @types/node without the network.
+  run("npm", ["install", tarball, "@types/node@20", "--prefer-offline", "--no-audit", "--no-fund"], app);
+  // `deno add npm:polysocket` would write this; "manual" makes Deno use node_modules.
+  writeJson(join(app, "deno.json"), {
+    nodeModulesDir: "manual",
+    imports: { polysocket: "npm:polysocket@^0.1.0" },
+  });
+  const example = readFileSync(join(ROOT, "examples/chat.ts"), "utf8");
+  writeFileSync(join(app, "chat.ts"), example); // unchanged, for Bun, Deno and tsc
+  writeFileSync(join(app, "chat.mjs"), transpile(example)); // the same, as plain JS for Node 20
+  cpSync(FIXTURES, app, { recursive: true });
+  return app;
+}
+
+/** TypeScript to ESM JavaScript, nothing else: what a user's build step does. */
+function transpile(source: string): string {
+  const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+  return ts.transpileModule(source, { compilerOptions: options }).outputText;
+}
+
+function jsrProject(root: string, app: string): string {
+  const jsr = join(root, "jsr");
+  const member = join(jsr, "polysocket");
+  for (const file of publishedFiles()) {
+    mkdirSync(dirname(join(member, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(member, file));
+  }
+  // JSR ignores these local-only settings; a workspace member may not carry them.
+  const config = JSON.parse(readFileSync(join(member, "deno.json"), "utf8"));
+  delete config.nodeModulesDir;
+  delete config.lock;
+  writeJson(join(member, "deno.json"), config);
+  writeJson(join(jsr, "deno.json"), {
+    workspace: ["./polysocket"],
+    nodeModulesDir: "manual",
+    imports: { polysocket: `jsr:${config.name}@^${config.version}` },
+  });
+  symlinkSync(join(app, "node_modules"), join(jsr, "node_modules")); // `ws`, as npm installed it
+  cpSync(join(ROOT, "examples/chat.ts"), join(jsr, "chat.ts"));
+  cpSync(join(FIXTURES, "probe.mjs"), join(jsr, "probe.mjs"));
+  return jsr;
+}
+
+/** The files of the JSR package, as the publish dry run lists them (relative to the root). */
+function publishedFiles(): string[] {
+  const env = { ...process.env, NO_COLOR: "1" };
+  const dryRun = spawnSync(DENO, ["publish", "--dry-run", "--allow-dirty"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env,
+  });
+  const output = dryRun.stdout + dryRun.stderr; // Deno lists the files on stderr
+  if (dryRun.status !== 0) throw new Error(`deno publish --dry-run failed:\n${output}`);
+  const prefix = `file://${ROOT}`;
+  const files = [...output.matchAll(/^\s+(file:\S+)/gm)].map((m) => decodeURI(m[1]!).slice(prefix.length));
+  if (!files.includes("src/index.ts")) throw new Error(`unexpected dry-run output:\n${output}`);
+  return files;
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
