@@ -14,12 +14,34 @@ const disconnectOf = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" 
 /** What each runtime's WebSocket does with protocol violations (README: runtime differences). */
 const CAPABILITIES: Record<
   Runtime,
-  { clientSeesCloseFrame: boolean; rejectsUnmasked: boolean; dropsStalledHandshakes: boolean }
+  {
+    clientSeesCloseFrame: boolean;
+    rejectsUnmasked: boolean;
+    dropsStalledHandshakes: boolean;
+    /** Close code a slow reader gets when the overflow happens inside a native broadcast. */
+    slowBroadcastCode: number;
+  }
 > = {
-  node: { clientSeesCloseFrame: true, rejectsUnmasked: true, dropsStalledHandshakes: true },
-  bun: { clientSeesCloseFrame: true, rejectsUnmasked: true, dropsStalledHandshakes: true },
+  node: {
+    clientSeesCloseFrame: true,
+    rejectsUnmasked: true,
+    dropsStalledHandshakes: true,
+    slowBroadcastCode: 1013,
+  },
+  // Bun's native publish closes a slow subscriber itself and reports only 1006.
+  bun: {
+    clientSeesCloseFrame: true,
+    rejectsUnmasked: true,
+    dropsStalledHandshakes: true,
+    slowBroadcastCode: 1006,
+  },
   // Deno.serve has no header-read timeout and Deno's WebSocket reports protocol errors without a close frame.
-  deno: { clientSeesCloseFrame: false, rejectsUnmasked: false, dropsStalledHandshakes: false },
+  deno: {
+    clientSeesCloseFrame: false,
+    rejectsUnmasked: false,
+    dropsStalledHandshakes: false,
+    slowBroadcastCode: 1013,
+  },
 };
 
 export function hardeningSuite(runtime: Runtime): void {
@@ -240,6 +262,21 @@ export function hardeningSuite(runtime: Runtime): void {
       const flood = await fixture.waitFor((e) => e.ev === "flood");
       expect(flood.sent).toBeLessThan(400);
       await chatIntact(fixture);
+    });
+
+    test("backpressure on broadcast: the slow reader is closed, the others receive everything", async () => {
+      const fixture = await start("backpressure");
+      const slow = await RawPeer.open(fixture.port);
+      slow.socket.pause();
+      const fast = await open(fixture);
+      await fixture.waitForCount((e) => e.ev === "connect", 2, "both opens");
+      for (let i = 0; i < 300; i++) {
+        fast.send("/broadcast-flood 1 65536");
+        await fast.receive(i + 1); // a reader that keeps up
+      }
+      expect(fast.messages.map((m) => Number((m as string).split(" ")[0]))).toEqual(new Array(300).fill(0));
+      const closed = await fixture.waitFor((e) => e.ev === "disconnect", "the slow reader's close");
+      expect(closed.code).toBe(CAPABILITIES[runtime].slowBroadcastCode);
     });
 
     test('backpressure "drop": messages past the limit are dropped and counted; onDrain fires once read', async () => {
