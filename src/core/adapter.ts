@@ -55,6 +55,15 @@ export interface Engine {
   readonly hostname: string;
   /** Decides what happens to a request, before any socket exists. */
   route(request: UpgradeRequest): RouteDecision;
+  /**
+   * Answers a request `route` refused: plain requests go to the user's `onRequest`
+   * first, then get `decision`. Never rejects.
+   */
+  respond(
+    request: Request,
+    route: UpgradeRequest,
+    decision: Extract<RouteDecision, { upgrade: false }>,
+  ): Promise<Response>;
   /** A socket finished its handshake; returns the connection to pass to later calls. */
   open(transport: Transport, request: UpgradeRequest): Connection;
   /** A message arrived: text as string, binary as bytes. */

@@ -6,6 +6,7 @@ import type { Engine, RouteDecision, Transport, UpgradeRequest } from "./adapter
 import { Connection } from "./connection.ts";
 import { WebSocketError } from "./errors.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
+import { answerRequest, type PlainAnswer } from "./http.ts";
 import { randomId } from "./id.ts";
 import type { ResolvedOptions } from "./options.ts";
 
@@ -48,6 +49,12 @@ export class ServerEngine implements Engine {
     if (pathname !== this.#options.path) return NOT_FOUND;
     if (!request.upgrade) return UPGRADE_REQUIRED;
     return this.shuttingDown ? SHUTTING_DOWN : ACCEPT;
+  }
+
+  respond(request: Request, route: UpgradeRequest, decision: PlainAnswer): Promise<Response> {
+    // Upgrades to another path keep their 404; only plain requests reach onRequest.
+    const handler = route.upgrade ? undefined : this.#options.onRequest;
+    return answerRequest(handler, request, decision, this.#report);
   }
 
   open(transport: Transport, request: UpgradeRequest): Connection {

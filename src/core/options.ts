@@ -2,6 +2,7 @@
  * Server options and hooks, and their validation at construction time.
  */
 import type { Connection } from "./connection.ts";
+import type { RequestHandler } from "./http.ts";
 
 /** Why and how a connection ended, as passed to `onDisconnect`. */
 export interface CloseInfo {
@@ -33,16 +34,23 @@ export interface ServerOptions extends ServerHooks {
   hostname?: string;
   /** The only path that accepts WebSocket upgrades. Default `"/"`. */
   path?: string;
+  /**
+   * Answers plain HTTP requests (anything but a WebSocket upgrade) on the same port.
+   * Return `undefined` to keep polysocket's answer: 426 on `path`, 404 elsewhere.
+   * A throw or rejection goes to `onError` and the client gets 500.
+   */
+  onRequest?: RequestHandler;
 }
 
 /** Options after validation, with every default applied. */
 export interface ResolvedOptions extends ServerHooks {
+  readonly onRequest?: RequestHandler;
   readonly port: number;
   readonly hostname: string;
   readonly path: string;
 }
 
-const HOOKS = ["onConnect", "onMessage", "onBinary", "onDisconnect", "onError"] as const;
+const HOOKS = ["onConnect", "onMessage", "onBinary", "onDisconnect", "onError", "onRequest"] as const;
 
 /** Validates options and applies defaults; throws `TypeError` naming the bad option. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {

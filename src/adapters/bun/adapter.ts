@@ -31,9 +31,7 @@ async function listen(engine: Engine): Promise<Listener> {
     fetch(req, server) {
       const request = toRequest(req, server);
       const decision = engine.route(request);
-      if (!decision.upgrade) {
-        return new Response(decision.body, { status: decision.status, headers: decision.headers });
-      }
+      if (!decision.upgrade) return engine.respond(req, request, decision);
       if (server.upgrade(req, { data: { request } })) return undefined;
       return new Response("Bad WebSocket handshake", { status: 400 });
     },

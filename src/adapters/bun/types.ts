@@ -29,7 +29,7 @@ export interface BunServer<Data> {
 export interface BunServeOptions<Data> {
   port: number;
   hostname: string;
-  fetch(request: Request, server: BunServer<Data>): Response | undefined;
+  fetch(request: Request, server: BunServer<Data>): Response | Promise<Response> | undefined;
   websocket: {
     open(ws: BunSocket<Data>): void;
     message(ws: BunSocket<Data>, message: string | Uint8Array): void;

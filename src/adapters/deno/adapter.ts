@@ -17,9 +17,7 @@ async function listen(engine: Engine): Promise<Listener> {
   const server = deno.serve(options, (req, info) => {
     const request = toRequest(req, info);
     const decision = engine.route(request);
-    if (!decision.upgrade) {
-      return new Response(decision.body, { status: decision.status, headers: decision.headers });
-    }
+    if (!decision.upgrade) return engine.respond(req, request, decision);
     // idleTimeout 0: no ping policy of Deno's own; the core decides.
     const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: 0 });
     bind(engine, socket, request);

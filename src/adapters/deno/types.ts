@@ -32,7 +32,7 @@ export interface DenoHttpServer {
 export interface DenoGlobal {
   serve(
     options: { port: number; hostname: string; onListen: () => void },
-    handler: (request: Request, info: DenoServeInfo) => Response,
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoHttpServer;
   upgradeWebSocket(
     request: Request,

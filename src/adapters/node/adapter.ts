@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Adapter, Engine, Listener, RouteDecision, UpgradeRequest } from "../../core/adapter.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
+import { toFetchRequest, writeResponse } from "./fetch.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
@@ -16,10 +17,13 @@ export const nodeAdapter: Adapter = { runtime: "node", listen };
 async function listen(engine: Engine): Promise<Listener> {
   const wss = new WebSocketServer({ noServer: true });
   const http = createServer((req, res) => {
-    const decision = engine.route(toRequest(req, false));
+    const request = toRequest(req, false);
+    const decision = engine.route(request);
     if (decision.upgrade) return; // unreachable: plain requests never upgrade
-    res.writeHead(decision.status, { "content-type": "text/plain", ...decision.headers });
-    res.end(decision.body);
+    void engine.respond(toFetchRequest(req), request, decision).then(
+      (response) => writeResponse(response, res),
+      (error: unknown) => engine.error(error),
+    );
   });
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = toRequest(req, true);
