@@ -1,8 +1,12 @@
-/** The shared suites (server contract, chat example, client), run against node. */
+/** The shared suites (server contract, chat example, onRequest, client, browser), run against node. */
+import { browserSuite } from "./browser-suite.ts";
 import { chatSuite } from "./chat-suite.ts";
 import { clientSuite } from "./client-suite.ts";
+import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
 
 serverSuite("node");
 chatSuite("node");
+httpSuite("node");
 clientSuite("node");
+browserSuite("node");

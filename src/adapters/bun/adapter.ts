@@ -47,7 +47,10 @@ async function listen(engine: Engine): Promise<Listener> {
         );
       },
       close(ws, code, reason) {
-        engine.closed(ws.data.conn as Connection, code, reason);
+        // Bun runs this synchronously when onConnect itself closes the socket,
+        // before `open` above has stored the connection: catch up a microtask later.
+        if (ws.data.conn) engine.closed(ws.data.conn, code, reason);
+        else queueMicrotask(() => engine.closed(ws.data.conn as Connection, code, reason));
       },
       idleTimeout: 0, // no idle or ping policy of Bun's own: the core decides
       sendPings: false,
