@@ -12,6 +12,7 @@ export class SendQueue {
   readonly #limit: number;
   readonly #overflow: OverflowPolicy;
 
+  /** An empty queue of at most `limit` messages, overflowing by `overflow`. */
   constructor(limit: number, overflow: OverflowPolicy) {
     this.#limit = limit;
     this.#overflow = overflow;
