@@ -50,7 +50,8 @@ client.on("gap", (gap) => {
 client.on("reconnecting", ({ delay }) => {
   const at = Date.now() + delay;
   const tick = () => {
-    $("state").textContent = `reconnecting in ${Math.ceil(Math.max(0, at - Date.now()) / 1000)}s`;
+    const seconds = Math.ceil((at - Date.now()) / 1000);
+    $("state").textContent = seconds > 0 ? `reconnecting in ${seconds}s` : "reconnecting…";
   };
   showState("reconnecting", "");
   tick();
