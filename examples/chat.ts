@@ -1,8 +1,11 @@
 /**
  * The seed's chat server, written once against polysocket. The same file runs
  * on Node (`npm run chat`), Bun (`npm run chat:bun`) and Deno (`npm run chat:deno`).
+ * Plain WebSocket clients (the seed's browser snippet) speak plain text on
+ * /chat; the chat page at / uses `polysocket/client` and resumes after drops.
  */
-import { ChatRoom, Server, validateChatMessage } from "polysocket";
+import { ChatRoom, Server } from "polysocket";
+import { chatPage } from "./chat/page.ts";
 
 const chatRoom = new ChatRoom({ historyLimit: Number(process.env.HISTORY_LIMIT ?? 1000) });
 
@@ -10,17 +13,20 @@ const server = new Server({
   port: Number(process.env.PORT ?? 8080),
   path: "/chat",
 
-  // Non-empty, at most 2,000 characters, no control characters. A refused
-  // message reaches nobody; its sender alone gets "Invalid message: {reason}".
-  validate: (_conn, message) => validateChatMessage(message),
+  // Non-empty, at most 2,000 characters, no control characters (validateChatMessage,
+  // applied to the text inside resumable frames too). A refused message reaches
+  // nobody; its sender alone gets "Invalid message: {reason}".
+  validate: (conn, message) => chatRoom.validate(conn, message),
 
   // The newcomer gets the earlier history once, then everyone sees the join.
   onConnect(conn) {
     chatRoom.addClient(conn);
   },
 
-  onMessage(conn, message) {
-    chatRoom.broadcast(`User ${conn.id}: ${message}`);
+  onMessage(conn, raw) {
+    // Plain text from plain clients; the resumable protocol's frames unwrapped (pings answered).
+    const message = chatRoom.receive(conn, raw);
+    if (message !== undefined) chatRoom.broadcast(`User ${conn.id}: ${message}`);
   },
 
   onDisconnect(conn) {
@@ -30,10 +36,14 @@ const server = new Server({
   onError(error) {
     console.error(error);
   },
+
+  // The chat page and its script, on the same port.
+  onRequest: await chatPage(),
 });
 
 const { port } = await server.listen();
 console.log(`WebSocket Chat Server started on ws://localhost:${port}/chat`);
+console.log(`Chat page on http://localhost:${port}/`);
 
 async function shutdown(): Promise<void> {
   await server.close();

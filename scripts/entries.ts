@@ -12,6 +12,7 @@ export const entries: Readonly<Record<string, string>> = {
   "./node": "src/adapters/node/index.ts",
   "./bun": "src/adapters/bun/index.ts",
   "./deno": "src/adapters/deno/index.ts",
+  "./client": "src/client/index.ts",
 };
 
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */

@@ -96,6 +96,12 @@ export function chatSuite(runtime: Runtime): void {
       await Promise.all([talker.close(), late.close()]);
     });
 
+    test("serves the chat page and its bundled client on the same port", async () => {
+      const origin = url.replace("ws://", "http://").replace(/\/chat$/, "");
+      expect(await (await fetch(`${origin}/`)).text()).toContain("<title>polysocket chat</title>");
+      expect((await fetch(`${origin}/app.js`)).status).toBe(200);
+    });
+
     test("SIGTERM closes clients with 1001 and exits 0", async () => {
       const client = await TestClient.open(url);
       await client.nextText();

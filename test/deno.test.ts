@@ -1,8 +1,14 @@
-/** The shared suites and the chat example, run against deno. */
+/** The shared suites (server contract, hardening, chat example, onRequest, client, browser), run against deno. */
+import { browserSuite } from "./browser-suite.ts";
 import { chatSuite } from "./chat-suite.ts";
+import { clientSuite } from "./client-suite.ts";
 import { hardeningSuite } from "./hardening-suite.ts";
+import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
 
 serverSuite("deno");
 hardeningSuite("deno");
 chatSuite("deno");
+httpSuite("deno");
+clientSuite("deno");
+browserSuite("deno");

@@ -2,7 +2,7 @@
  * The chat server of the specification as one function call: what the
  * `polysocket chat` command runs, usable from code as well.
  */
-import { ChatRoom, Server, validateChatMessage } from "../index.ts";
+import { ChatRoom, Server } from "../index.ts";
 
 /** Options of {@link startChatServer}. */
 export interface ChatServerOptions {
@@ -49,9 +49,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     port,
     hostname,
     path,
-    validate: (_conn, message) => validateChatMessage(message),
+    validate: (conn, message) => room.validate(conn, message),
     onConnect: (conn) => room.addClient(conn),
-    onMessage: (conn, message) => room.broadcast(`User ${conn.id}: ${message}`),
+    onMessage(conn, raw) {
+      const message = room.receive(conn, raw);
+      if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
+    },
     onDisconnect: (conn) => room.removeClient(conn),
     onError: (error) => onError(error),
   });

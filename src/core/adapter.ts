@@ -63,6 +63,15 @@ export interface Engine {
   readonly limits: EngineLimits;
   /** Decides what happens to a request, before any socket exists. */
   route(request: UpgradeRequest): RouteDecision | Promise<RouteDecision>;
+  /**
+   * Answers a request `route` refused: plain requests go to the user's `onRequest`
+   * first, then get `decision`. Never rejects.
+   */
+  respond(
+    request: Request,
+    route: UpgradeRequest,
+    decision: Extract<RouteDecision, { upgrade: false }>,
+  ): Promise<Response>;
   /** A socket finished its handshake; returns the connection to pass to later calls. */
   open(transport: Transport, request: UpgradeRequest, accepted: RouteDecision): Connection;
   /** The peer answered a ping. */

@@ -1,21 +1,41 @@
 /**
  * `ChatRoom`: the seed's chat semantics, with a bounded history and a
- * newcomer who sees every message exactly once.
+ * newcomer who sees every message exactly once. Plain WebSocket clients get the
+ * seed's plain text; `polysocket/client` gets the resumable protocol
+ * (see resume-protocol.ts): sequence numbers, replay after a reconnect, gaps.
  */
 import type { Connection } from "./connection.ts";
+import { randomId } from "./id.ts";
+import {
+  decodeClientFrame,
+  encodeFrame,
+  parseResume,
+  type ResumePoint,
+  type ServerFrame,
+} from "./resume-protocol.ts";
 
 /** Options of a {@link ChatRoom}. */
 export interface ChatRoomOptions {
-  /** Messages kept for newcomers; the oldest go first. Default 1000. */
+  /** Messages kept for newcomers and for resuming clients; the oldest go first. Default 1000. */
   historyLimit?: number;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly text: string;
 }
 
 /** A room of connections sharing one message stream and its recent history. */
 export class ChatRoom {
   /** Members by connection id. */
   readonly clients: Map<string, Connection> = new Map();
-  readonly #history: string[] = [];
+  /** Random id of this room instance; resuming clients from another instance start over. */
+  readonly epoch: string = randomId();
+  readonly #history: Entry[] = [];
   readonly #limit: number;
+  /** Members that speak the resumable protocol. */
+  readonly #resumable = new Set<Connection>();
+  #seq = 0;
 
   /** Creates an empty room; throws `TypeError` for a bad `historyLimit`. */
   constructor(options: ChatRoomOptions = {}) {
@@ -28,27 +48,107 @@ export class ChatRoom {
 
   /** The most recent messages, oldest first, at most `historyLimit` of them. */
   get messageHistory(): readonly string[] {
-    return this.#history;
+    return this.#history.map((entry) => entry.text);
   }
 
-  /** Records `message` in the history and sends it to every member. */
+  /** Sequence number of the latest message (0 before the first). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  /** Records `message` in the history (with the next sequence number) and sends it to every member. */
   broadcast(message: string): void {
-    this.#history.push(message);
+    const entry = { seq: ++this.#seq, text: message };
+    this.#history.push(entry);
     if (this.#history.length > this.#limit) this.#history.shift();
-    for (const client of this.clients.values()) client.send(message);
+    const frame =
+      this.#resumable.size > 0 ? encodeFrame({ type: "message", seq: entry.seq, data: message }) : "";
+    for (const client of this.clients.values()) client.send(this.#resumable.has(client) ? frame : message);
   }
 
-  /** Replays the history to `conn` once, then admits it and announces the join. */
+  /**
+   * Replays the history to `conn` once (for a resuming client: only what it
+   * missed), then admits it and announces the join.
+   */
   addClient(conn: Connection): void {
-    for (const message of this.#history) conn.send(message);
+    const resume = parseResume(conn.url);
+    if (resume === undefined) {
+      for (const entry of this.#history) conn.send(entry.text);
+    } else {
+      this.#resumable.add(conn);
+      this.#replay(conn, resume);
+    }
     this.clients.set(conn.id, conn);
     this.broadcast(`User ${conn.id} joined the chat`);
+    this.#sendPresence();
   }
 
   /** Removes `conn` and announces the leave to the others. */
   removeClient(conn: Connection): void {
+    this.#resumable.delete(conn);
     if (!this.clients.delete(conn.id)) return;
     this.broadcast(`User ${conn.id} left the chat`);
+    this.#sendPresence();
+  }
+
+  /**
+   * Unwraps one incoming text message: the chat text for the application, or
+   * `undefined` for protocol frames (pings are answered here) and malformed ones.
+   * Plain clients' messages come back unchanged.
+   *
+   * @example
+   * ```ts
+   * import { ChatRoom, Server } from "polysocket";
+   * const room = new ChatRoom();
+   * const server = new Server({
+   *   onMessage(conn, raw) {
+   *     const message = room.receive(conn, raw);
+   *     if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
+   *   },
+   * });
+   * ```
+   */
+  receive(conn: Connection, raw: string): string | undefined {
+    if (!this.#resumable.has(conn)) return raw;
+    const frame = decodeClientFrame(raw);
+    if (frame?.type === "ping") conn.send(encodeFrame({ type: "pong" }));
+    return frame?.type === "message" ? frame.data : undefined;
+  }
+
+  /**
+   * The chat's message rule ({@link validateChatMessage}) for the server's
+   * `validate` option, applied to the text a resumable frame carries; the
+   * protocol's own frames (pings) pass.
+   */
+  validate(conn: Connection, raw: string | Uint8Array): true | string {
+    if (typeof raw !== "string" || !this.#resumable.has(conn)) return validateChatMessage(raw);
+    const frame = decodeClientFrame(raw);
+    return frame?.type === "message" ? validateChatMessage(frame.data) : true;
+  }
+
+  /** Welcome, then a gap notice if the history starts too late, then every message after the resume point. */
+  #replay(conn: Connection, resume: ResumePoint | "new"): void {
+    this.#send(conn, { type: "welcome", id: conn.id, epoch: this.epoch, seq: this.#seq });
+    // Another epoch means the room restarted: its numbers mean nothing here, so send everything.
+    const known = resume !== "new" && resume.epoch === this.epoch;
+    const after = known ? Math.min(resume.seq, this.#seq) : 0;
+    const first = this.#history[0]?.seq ?? this.#seq + 1;
+    if (known && first > after + 1) this.#send(conn, { type: "gap", from: after + 1, to: first - 1 });
+    // Sequence numbers in the history are consecutive, so the start is an index.
+    for (let i = Math.max(0, after + 1 - first); i < this.#history.length; i++) {
+      const entry = this.#history[i]!;
+      this.#send(conn, { type: "message", seq: entry.seq, data: entry.text });
+    }
+  }
+
+  #sendPresence(): void {
+    if (this.#resumable.size === 0) return;
+    const frame = encodeFrame({ type: "presence", online: [...this.clients.keys()] });
+    for (const conn of this.#resumable) conn.send(frame);
+  }
+
+  #send(conn: Connection, frame: ServerFrame): void {
+    conn.send(encodeFrame(frame));
   }
 }
 

@@ -10,14 +10,16 @@ export type ConnectionState = "connecting" | "open" | "closing" | "closed";
 
 const STATES: readonly ConnectionState[] = ["connecting", "open", "closing", "closed"];
 
-/** @internal What a connection asks of its server when its write buffer fills up. */
-export interface SendGuard {
+/** @internal What a connection asks of its server: backpressure policy and dropping. */
+export interface ConnectionHost {
   readonly limit: number;
   readonly policy: "close" | "drop";
   /** The buffer passed `limit` under the "close" policy. */
   overLimit(conn: Connection): void;
   /** The buffer passed half the limit: watch it until it drains. */
   congested(conn: Connection): void;
+  /** Drop the connection now and end it (some runtimes cannot drop a socket). */
+  terminate(conn: Connection): void;
 }
 
 /** A connected WebSocket client. Created by the server; passed to every hook. */
@@ -35,7 +37,7 @@ export class Connection {
   /** Per-connection state: what `onUpgrade` attached, or anything the application stores. */
   data: unknown;
   readonly #transport: Transport;
-  readonly #guard: SendGuard;
+  readonly #host: ConnectionHost;
   #closeSent: { code: number; reason: string; error?: WebSocketError } | undefined;
   #ended = false;
   #dropped = 0;
@@ -44,7 +46,7 @@ export class Connection {
   constructor(
     transport: Transport,
     request: UpgradeRequest,
-    init: { id: string; data: unknown; protocol: string; guard: SendGuard },
+    init: { id: string; data: unknown; protocol: string; host: ConnectionHost },
   ) {
     this.id = init.id;
     this.headers = request.headers;
@@ -53,7 +55,7 @@ export class Connection {
     this.protocol = init.protocol;
     this.data = init.data;
     this.#transport = transport;
-    this.#guard = init.guard;
+    this.#host = init.host;
   }
 
   /**
@@ -86,19 +88,19 @@ export class Connection {
     if (transport.readyState !== ReadyState.OPEN || this.#closeSent) return false;
     const buffered = transport.bufferedAmount;
     // Cheap when the buffer is empty, the common case; strings are sized by length.
-    if (buffered > 0 && buffered + message.length > this.#guard.limit) return this.#overLimit();
+    if (buffered > 0 && buffered + message.length > this.#host.limit) return this.#overLimit();
     try {
       transport.send(message);
     } catch {
       return false; // the socket closed under us; `onDisconnect` follows
     }
-    if (transport.bufferedAmount * 2 >= this.#guard.limit) this.#guard.congested(this);
+    if (transport.bufferedAmount * 2 >= this.#host.limit) this.#host.congested(this);
     return true;
   }
 
   #overLimit(): false {
-    if (this.#guard.policy === "drop") this.#dropped++;
-    else this.#guard.overLimit(this);
+    if (this.#host.policy === "drop") this.#dropped++;
+    else this.#host.overLimit(this);
     return false;
   }
 
@@ -110,6 +112,14 @@ export class Connection {
   close(code = 1000, reason = ""): void {
     validateClose(code, reason);
     this.closeFor(code, reason);
+  }
+
+  /**
+   * Drops the connection at once, without a closing handshake (as `ws`'s
+   * `terminate()`); `onDisconnect` follows with 1006.
+   */
+  terminate(): void {
+    this.#host.terminate(this);
   }
 
   /** @internal Closes with a policy error that `onDisconnect` will carry. */

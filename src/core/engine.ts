@@ -4,11 +4,12 @@
  * limits and routes requests.
  */
 import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
-import { Connection, type SendGuard } from "./connection.ts";
+import { Connection, type ConnectionHost } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
+import { answerRequest, type PlainAnswer } from "./http.ts";
 import { randomId } from "./id.ts";
 import { IdleWatch } from "./idle.ts";
 import { InboundPolicy } from "./inbound.ts";
@@ -29,7 +30,7 @@ export class ServerEngine implements Engine {
   readonly #options: ResolvedOptions;
   readonly #report: ErrorSink;
   readonly #inbound: InboundPolicy;
-  readonly #guard: SendGuard;
+  readonly #host: ConnectionHost;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #idle: IdleWatch | undefined;
   readonly #drain: DrainWatch;
@@ -43,10 +44,11 @@ export class ServerEngine implements Engine {
     this.#report = errorSink(options.onError);
     this.#inbound = new InboundPolicy(options, this.#report);
     this.#drain = new DrainWatch((conn) => this.#hook("onDrain", options.onDrain, [conn], conn));
-    this.#guard = {
+    this.#host = {
       ...options.backpressure,
       overLimit: (conn) => this.#closeSlow(conn),
       congested: (conn) => this.#drain.add(conn),
+      terminate: (conn) => this.drop(conn),
     };
     if (options.heartbeat) {
       const lost = policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout");
@@ -78,11 +80,17 @@ export class ServerEngine implements Engine {
     return routeRequest(this.#options, load, request, this.#report);
   }
 
+  respond(request: Request, route: UpgradeRequest, decision: PlainAnswer): Promise<Response> {
+    // Upgrades to another path keep their 404; only plain requests reach onRequest.
+    const handler = route.upgrade ? undefined : this.#options.onRequest;
+    return answerRequest(handler, request, decision, this.#report);
+  }
+
   open(transport: Transport, request: UpgradeRequest, accepted: RouteDecision): Connection {
     let id = randomId();
     while (this.connections.has(id)) id = randomId();
     const { data, protocol = "" } = accepted.upgrade ? accepted : {};
-    const conn = new Connection(transport, request, { id, data, protocol, guard: this.#guard });
+    const conn = new Connection(transport, request, { id, data, protocol, host: this.#host });
     this.connections.set(id, conn);
     this.#idle?.watch(conn);
     const pending = this.#hook("onConnect", this.#options.onConnect, [conn], conn);

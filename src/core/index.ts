@@ -20,6 +20,7 @@ export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
 export { headerRecord, wantsWebSocket } from "./headers.ts";
+export type { RequestHandler } from "./http.ts";
 export {
   type BackpressureOptions,
   type CloseInfo,
@@ -33,6 +34,12 @@ export {
   type UpgradeReject,
   type UpgradeResult,
 } from "./options.ts";
+export {
+  type ClientFrame,
+  RESUME_PARAM,
+  type ResumePoint,
+  type ServerFrame,
+} from "./resume-protocol.ts";
 export { detectRuntime, type RuntimeName } from "./runtime.ts";
 export {
   BaseServer,

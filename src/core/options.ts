@@ -4,6 +4,7 @@
 import type { UpgradeRequest } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
+import type { RequestHandler } from "./http.ts";
 
 /** Why and how a connection ended, as passed to `onDisconnect`. */
 export interface CloseInfo {
@@ -114,10 +115,18 @@ export interface ServerOptions extends ServerHooks {
   rateLimit?: RateLimitOptions | false;
   /** Consecutive invalid messages before the connection is closed with 1008. Default 5. */
   maxInvalidMessages?: number;
+  /**
+   * Answers plain HTTP requests (anything but a WebSocket upgrade) on the same port.
+   * Return `undefined` to keep polysocket's answer: 426 on `path`, 404 elsewhere.
+   * A throw or rejection goes to `onError` and the client gets 500.
+   */
+  onRequest?: RequestHandler;
 }
 
 /** Options after validation, with every default applied (see {@link ServerOptions}). */
 export interface ResolvedOptions extends ServerHooks {
+  /** Answers plain HTTP requests; see {@link ServerOptions.onRequest}. */
+  readonly onRequest?: RequestHandler;
   /** See {@link ServerOptions.port}. */
   readonly port: number;
   /** See {@link ServerOptions.hostname}. */
@@ -168,6 +177,7 @@ const HOOKS = [
   "onDisconnect",
   "onError",
   "validate",
+  "onRequest",
 ] as const;
 
 /** Validates options and applies defaults; throws `TypeError` naming the bad option. */

@@ -46,22 +46,46 @@ function appProject(root: string, tarball: string): string {
   mkdirSync(app);
   writeJson(join(app, "package.json"), { name: "consumer", private: true, type: "module" });
   // The npm cache that `npm ci` filled serves ws and @types/node without the network.
-  run("npm", ["install", tarball, "@types/node@20", "--prefer-offline", "--no-audit", "--no-fund"], app);
+  // esbuild: the example bundles its chat page (examples/chat/page.ts) when it starts.
+  const esbuild = `esbuild@${rootPackage().devDependencies.esbuild}`;
+  run(
+    "npm",
+    ["install", tarball, "@types/node@20", esbuild, "--prefer-offline", "--no-audit", "--no-fund"],
+    app,
+  );
   // `deno add npm:polysocket` would write this; "manual" makes Deno use node_modules.
   writeJson(join(app, "deno.json"), {
     nodeModulesDir: "manual",
     imports: { polysocket: "npm:polysocket@^0.1.0" },
   });
-  const example = readFileSync(join(ROOT, "examples/chat.ts"), "utf8");
-  writeFileSync(join(app, "chat.ts"), example); // unchanged, for Bun, Deno and tsc
-  writeFileSync(join(app, "chat.mjs"), transpile(example)); // the same, as plain JS for Node 20
+  copyExample(app); // unchanged, for Bun, Deno and tsc
+  // The same, as plain JS for Node 20 (chat.mjs and chat/*.js beside the .ts sources).
+  writeFileSync(join(app, "chat.mjs"), transpile(readFileSync(join(ROOT, "examples/chat.ts"), "utf8")));
+  for (const file of ["page", "html"]) {
+    const source = readFileSync(join(ROOT, `examples/chat/${file}.ts`), "utf8");
+    writeFileSync(join(app, `chat/${file}.js`), transpile(source));
+  }
   cpSync(FIXTURES, app, { recursive: true });
   return app;
 }
 
-/** TypeScript to ESM JavaScript, nothing else: what a user's build step does. */
+/** examples/chat.ts and the chat page it serves (examples/chat/), copied as they are. */
+function copyExample(project: string): void {
+  cpSync(join(ROOT, "examples/chat.ts"), join(project, "chat.ts"));
+  cpSync(join(ROOT, "examples/chat"), join(project, "chat"), { recursive: true });
+}
+
+function rootPackage(): { devDependencies: Record<string, string> } {
+  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+}
+
+/** TypeScript to ESM JavaScript, nothing else: what a user's build step does (`.ts` imports become `.js`). */
 function transpile(source: string): string {
-  const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+  const options = {
+    module: ts.ModuleKind.ESNext,
+    target: ts.ScriptTarget.ES2022,
+    rewriteRelativeImportExtensions: true,
+  };
   return ts.transpileModule(source, { compilerOptions: options }).outputText;
 }
 
@@ -80,10 +104,11 @@ function jsrProject(root: string, app: string): string {
   writeJson(join(jsr, "deno.json"), {
     workspace: ["./polysocket"],
     nodeModulesDir: "manual",
-    imports: { polysocket: `jsr:${config.name}@^${config.version}` },
+    imports: { polysocket: `jsr:${config.name}@^${config.version}`, esbuild: "npm:esbuild" },
   });
-  symlinkSync(join(app, "node_modules"), join(jsr, "node_modules")); // `ws`, as npm installed it
-  cpSync(join(ROOT, "examples/chat.ts"), join(jsr, "chat.ts"));
+  // `ws` and esbuild, as npm installed them (esbuild bundles the page's `polysocket/client` from there).
+  symlinkSync(join(app, "node_modules"), join(jsr, "node_modules"));
+  copyExample(jsr);
   cpSync(join(FIXTURES, "probe.mjs"), join(jsr, "probe.mjs"));
   return jsr;
 }

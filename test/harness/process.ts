@@ -26,7 +26,7 @@ export class RuntimeProcess {
     this.#child = spawn(command, args, {
       cwd: launch.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
     createInterface({ input: this.#child.stdout! }).on("line", (line) => {
       this.lines.push(line);
@@ -75,6 +75,11 @@ export class RuntimeProcess {
       this.#listeners.add(check);
       check();
     });
+  }
+
+  /** Writes one line to the program's stdin (fixtures that take commands read it). */
+  writeLine(line: string): void {
+    this.#child.stdin!.write(`${line}\n`);
   }
 
   /** Resolves with the exit code once the program ends by itself. */

@@ -41,9 +41,7 @@ async function listen(engine: Engine): Promise<Listener> {
     async fetch(req, server) {
       const request = toRequest(req, server);
       const decision = await engine.route(request);
-      if (!decision.upgrade) {
-        return new Response(decision.body, { status: decision.status, headers: decision.headers });
-      }
+      if (!decision.upgrade) return engine.respond(req, request, decision);
       const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
       if (server.upgrade(req, { data: { request, accepted: decision }, headers })) return undefined;
       return new Response("Bad WebSocket handshake", { status: 400 });
@@ -61,10 +59,15 @@ async function listen(engine: Engine): Promise<Listener> {
         engine.pong(ws.data.conn as Connection);
       },
       close(ws, code, reason) {
-        const conn = ws.data.conn as Connection;
-        // Bun reports its own protocol-error closes as 1006 with the error as reason.
-        if (code === 1006 && reason) engine.error(new Error(reason), conn);
-        engine.closed(conn, code, reason);
+        // Bun runs this synchronously when onConnect itself closes the socket,
+        // before `open` above has stored the connection: catch up a microtask later.
+        const end = (conn: Connection) => {
+          // Bun reports its own protocol-error closes as 1006 with the error as reason.
+          if (code === 1006 && reason) engine.error(new Error(reason), conn);
+          engine.closed(conn, code, reason);
+        };
+        if (ws.data.conn) end(ws.data.conn);
+        else queueMicrotask(() => end(ws.data.conn as Connection));
       },
       // No idle or ping policy of Bun's own: the core's heartbeat decides.
       idleTimeout: 0,

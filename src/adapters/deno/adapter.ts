@@ -29,9 +29,7 @@ async function listen(engine: Engine): Promise<Listener> {
   const server = deno.serve(options, async (req, info) => {
     const request = toRequest(req, info);
     const decision = await engine.route(request);
-    if (!decision.upgrade) {
-      return new Response(decision.body, { status: decision.status, headers: decision.headers });
-    }
+    if (!decision.upgrade) return engine.respond(req, request, decision);
     const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(limits) });
     // Deno's own `protocol` option splits the offer on ", " only and rejects "a,b";
     // the core already checked the choice against the offer, so set the header directly.

@@ -16,6 +16,7 @@ import type {
   UpgradeRequest,
 } from "../../core/adapter.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
+import { toFetchRequest, writeResponse } from "./fetch.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
@@ -30,10 +31,13 @@ async function listen(engine: Engine): Promise<Listener> {
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
   });
   const http = createServer(httpLimits(limits), (req, res) => {
-    const decision = engine.route(toRequest(req, false)) as RouteDecision; // sync: no upgrade
+    const request = toRequest(req, false);
+    const decision = engine.route(request) as RouteDecision; // sync: only upgrades run onUpgrade
     if (decision.upgrade) return; // unreachable: plain requests never upgrade
-    res.writeHead(decision.status, { "content-type": "text/plain", ...decision.headers });
-    res.end(decision.body);
+    void engine.respond(toFetchRequest(req), request, decision).then(
+      (response) => writeResponse(response, res),
+      (error: unknown) => engine.error(error),
+    );
   });
   http.on("upgrade", async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = toRequest(req, true);

@@ -1,0 +1,37 @@
+/** The chat page's HTML and CSS; the behaviour is in browser.ts (served as /app.js). */
+export const PAGE_HTML: string = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>polysocket chat</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; display: grid; height: 100vh;
+         grid-template: "head head" auto "list side" 1fr "form form" auto / 1fr 14rem; }
+  header { grid-area: head; display: flex; gap: 1rem; align-items: center; padding: .5rem 1rem; background: #223; color: #fff; }
+  header h1 { font-size: 1rem; margin: 0; flex: 1; }
+  #state { padding: .1rem .5rem; border-radius: 1rem; background: #a33; }
+  #state[data-state="connected"] { background: #2a6; }
+  #state[data-state="reconnecting"], #state[data-state="connecting"] { background: #c82; }
+  #messages { grid-area: list; overflow-y: auto; margin: 0; padding: .5rem 1rem; list-style: none; }
+  #messages li.notice { color: #a33; font-style: italic; }
+  aside { grid-area: side; border-left: 1px solid #ccc; padding: .5rem 1rem; overflow-y: auto; }
+  aside h2 { font-size: .9rem; margin: 0 0 .5rem; }
+  #online { margin: 0; padding-left: 1rem; }
+  form { grid-area: form; display: flex; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid #ccc; }
+  #input { flex: 1; font: inherit; padding: .3rem; }
+</style>
+</head>
+<body>
+<header>
+  <h1>polysocket chat</h1>
+  <span>You are <strong id="me">…</strong></span>
+  <span id="state" data-state="connecting" role="status">connecting…</span>
+</header>
+<ul id="messages" aria-live="polite"></ul>
+<aside><h2>Online</h2><ul id="online"></ul></aside>
+<form id="form"><input id="input" autocomplete="off" placeholder="Say something" aria-label="Message"><button>Send</button></form>
+<script type="module" src="/app.js"></script>
+</body>
+</html>
+`;

@@ -1,0 +1,314 @@
+/**
+ * `Client`: a WebSocket that reconnects (backoff with full jitter, by close
+ * code), queues while disconnected, notices a silent server, and, in the
+ * resumable protocol, delivers a room's messages exactly once and in order.
+ */
+import { decodeServerFrame, encodeFrame, type ServerFrame, withResume } from "../core/resume-protocol.ts";
+import { backoffDelay, closeDecision } from "./backoff.ts";
+import { type ClientEvents, Emitter, type Listener } from "./events.ts";
+import {
+  type ClientOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+  socketUrl,
+} from "./options.ts";
+import { type ClientSocket, platformWebSocket } from "./platform.ts";
+import { SendQueue, type SendResult } from "./send-queue.ts";
+
+/** Where a client is: connecting (first time), open, waiting to reconnect, or closed for good. */
+export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
+
+type Timer = ReturnType<typeof setTimeout> | undefined;
+
+/** A reconnecting WebSocket client; create one with {@link connect}. */
+export class Client {
+  /** The server's URL, as given (without the resume parameter). */
+  readonly url: string;
+  readonly #options: ResolvedClientOptions;
+  readonly #events = new Emitter();
+  readonly #queue: SendQueue;
+  #state: ClientState = "connecting";
+  #socket: ClientSocket | undefined;
+  /** Failed attempts in a row; reset once a connection opens. */
+  #attempt = 0;
+  #opened = false;
+  #id: string | undefined;
+  #epoch: string | undefined;
+  #lastSeq = 0;
+  #connectTimer: Timer;
+  #retryTimer: Timer;
+  #pingTimer: Timer;
+  #pongTimer: Timer;
+
+  /** Validates `url` and `options` (`TypeError` if bad) and starts connecting. */
+  constructor(url: string | URL, options?: ClientOptions) {
+    this.url = socketUrl(url);
+    this.#options = resolveClientOptions(options);
+    this.#queue = new SendQueue(this.#options.maxQueued, this.#options.overflow);
+    void this.#open();
+  }
+
+  /** Where the client is in its life. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The server's id for the current connection (resumable protocol), once open. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** Sequence number of the last message delivered (resumable protocol; 0 before any). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Messages waiting for a connection. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Listens for `type`; returns a function that stops listening. A listener that
+   * throws is reported as an `error` event; the client carries on.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "polysocket/client";
+   * const client = connect("ws://localhost:8080/chat");
+   * const off = client.on("message", ({ data }) => console.log(data));
+   * off();
+   * ```
+   */
+  on<K extends keyof ClientEvents>(type: K, listener: Listener<K>): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /**
+   * Sends a text message: "sent" when it went to the open socket, "queued" when
+   * it waits for the next connection, "dropped" when the queue is full or the
+   * client is closed.
+   */
+  send(message: string): SendResult {
+    if (typeof message !== "string") throw new TypeError(`message must be a string, got ${typeof message}`);
+    if (this.#state === "closed") return "dropped";
+    if (this.#state === "open" && this.#socket) {
+      this.#write(this.#socket, message);
+      return "sent";
+    }
+    return this.#queue.push(message);
+  }
+
+  /**
+   * Closes for good: no more reconnects, queued messages are dropped, and the
+   * final `close` event is emitted before this returns. `code` is 1000 or 3000-4999.
+   */
+  close(code = 1000, reason = ""): void {
+    if (code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new TypeError(`close code must be 1000 or 3000-4999, got ${String(code)}`);
+    }
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    clearTimeout(this.#retryTimer);
+    const socket = this.#socket;
+    this.#detach();
+    this.#queue.drain();
+    if (socket) silence(socket, () => socket.close(code, reason));
+    this.#events.emit("close", { code, reason, willRetry: false });
+  }
+
+  async #open(): Promise<void> {
+    let socket: ClientSocket;
+    try {
+      const Socket = await platformWebSocket();
+      if (this.#state === "closed") return;
+      socket = new Socket(this.#connectUrl());
+    } catch (error) {
+      this.#error(error);
+      return this.#lost(1006, "cannot create a WebSocket");
+    }
+    this.#socket = socket;
+    this.#connectTimer = setTimeout(
+      () => this.#abandon(socket, "connect timeout"),
+      this.#options.connectTimeout,
+    );
+    socket.onopen = () => {
+      if (!this.#options.resume && socket === this.#socket) this.#ready(socket, undefined);
+    };
+    socket.onmessage = (event) => this.#receive(socket, event.data);
+    socket.onerror = (event) => {
+      if (socket === this.#socket) this.#error(socketError(event, this.url));
+    };
+    socket.onclose = (event) => {
+      // Deno reports 0 when the peer vanished; the protocol's name for that is 1006.
+      if (socket === this.#socket) this.#lost(event.code >= 1000 ? event.code : 1006, event.reason);
+    };
+  }
+
+  #connectUrl(): string {
+    if (!this.#options.resume) return this.url;
+    const point = this.#epoch === undefined ? undefined : { epoch: this.#epoch, seq: this.#lastSeq };
+    return withResume(this.url, point);
+  }
+
+  /** Connected (and, in the resumable protocol, welcomed): flush the queue, then tell listeners. */
+  #ready(socket: ClientSocket, id: string | undefined): void {
+    clearTimeout(this.#connectTimer);
+    const reconnect = this.#opened;
+    this.#opened = true;
+    this.#attempt = 0;
+    this.#id = id;
+    this.#state = "open";
+    // Flushing before "open" keeps order when an open listener sends right away.
+    for (const message of this.#queue.drain()) this.#write(socket, message);
+    this.#startHeartbeat(socket);
+    this.#events.emit("open", { reconnect, id });
+  }
+
+  #receive(socket: ClientSocket, data: unknown): void {
+    if (socket !== this.#socket) return;
+    this.#alive(socket);
+    if (typeof data !== "string") {
+      this.#error(new Error("binary message ignored: the client is text-only"));
+    } else if (!this.#options.resume) {
+      this.#events.emit("message", { data, seq: undefined });
+    } else {
+      const frame = decodeServerFrame(data);
+      if (frame) this.#handle(socket, frame);
+      else this.#error(new Error(`malformed frame from the server: ${data.slice(0, 80)}`));
+    }
+  }
+
+  #handle(socket: ClientSocket, frame: ServerFrame): void {
+    switch (frame.type) {
+      case "welcome":
+        this.#welcome(socket, frame.epoch, frame.id);
+        break;
+      case "message":
+        // Anything at or below the last delivered number was delivered before.
+        if (frame.seq <= this.#lastSeq) break;
+        this.#lastSeq = frame.seq;
+        this.#events.emit("message", { data: frame.data, seq: frame.seq });
+        break;
+      case "gap":
+        this.#lastSeq = Math.max(this.#lastSeq, frame.to);
+        this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
+        break;
+      case "presence":
+        this.#events.emit("presence", { online: frame.online });
+        break;
+    }
+  }
+
+  #welcome(socket: ClientSocket, epoch: string, id: string): void {
+    if (this.#epoch !== undefined && this.#epoch !== epoch) {
+      // The room restarted: its numbering starts over, and what we missed is unknowable.
+      this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
+      this.#lastSeq = 0;
+    }
+    this.#epoch = epoch;
+    if (socket === this.#socket) this.#ready(socket, id);
+  }
+
+  /** The current socket is gone: reconnect or stop, as the close code and `maxRetries` decide. */
+  #lost(code: number, reason: string): void {
+    this.#detach();
+    if (this.#state === "closed") return;
+    const decision = closeDecision(code);
+    const attempt = this.#attempt + 1;
+    const willRetry = decision !== "stop" && attempt <= this.#options.maxRetries;
+    this.#state = willRetry ? "reconnecting" : "closed";
+    if (!willRetry) this.#queue.drain();
+    this.#events.emit("close", { code, reason, willRetry });
+    if (!willRetry || this.#state !== "reconnecting") return; // a close listener may have closed us
+    this.#attempt = attempt;
+    const delay = backoffDelay(attempt, this.#options, decision);
+    this.#retryTimer = setTimeout(() => {
+      this.#state = "connecting";
+      void this.#open();
+    }, delay);
+    this.#events.emit("reconnecting", { attempt, delay, code });
+  }
+
+  /** Gives up on a socket that does not answer; treated like a connection lost without a close frame. */
+  #abandon(socket: ClientSocket, reason: string): void {
+    if (socket !== this.#socket) return;
+    silence(socket, () => (socket.terminate ? socket.terminate() : socket.close()));
+    this.#lost(1006, reason);
+  }
+
+  #startHeartbeat(socket: ClientSocket): void {
+    const { resume, heartbeatInterval, heartbeatTimeout } = this.#options;
+    if (!resume || heartbeatInterval === 0) return;
+    this.#pingTimer = setTimeout(() => {
+      this.#write(socket, undefined);
+      this.#pongTimer = setTimeout(() => this.#abandon(socket, "heartbeat timeout"), heartbeatTimeout);
+    }, heartbeatInterval);
+  }
+
+  /** Any frame proves the server alive: stop waiting for the pong and schedule the next ping. */
+  #alive(socket: ClientSocket): void {
+    if (this.#pongTimer === undefined) return;
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+    this.#startHeartbeat(socket);
+  }
+
+  /** Writes a chat message, or a ping when `message` is undefined. */
+  #write(socket: ClientSocket, message: string | undefined): void {
+    let text = message ?? "";
+    if (this.#options.resume) {
+      text = encodeFrame(message === undefined ? { type: "ping" } : { type: "message", data: message });
+    }
+    try {
+      socket.send(text);
+    } catch (error) {
+      this.#error(error); // the socket is closing; its close event follows
+    }
+  }
+
+  #detach(): void {
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    this.#pingTimer = this.#pongTimer = undefined;
+    this.#socket = undefined;
+  }
+
+  #error(error: unknown): void {
+    this.#events.emit("error", { error: error instanceof Error ? error : new Error(String(error)) });
+  }
+}
+
+/** Detaches our handlers (keeping a no-op error handler: `ws` throws without one), then runs `end`. */
+function silence(socket: ClientSocket, end: () => void): void {
+  socket.onopen = socket.onmessage = socket.onclose = null;
+  socket.onerror = () => undefined;
+  try {
+    end();
+  } catch {
+    // already closed: nothing left to end
+  }
+}
+
+function socketError(event: unknown, url: string): Error {
+  const detail = (event as { message?: unknown; error?: unknown } | null) ?? {};
+  if (detail.error instanceof Error) return detail.error;
+  const message = typeof detail.message === "string" && detail.message ? `: ${detail.message}` : "";
+  return new Error(`WebSocket error on ${url}${message}`);
+}
+
+/**
+ * Connects to `url` and keeps connected until `close()`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "polysocket/client";
+ * const client = connect("ws://localhost:8080/chat");
+ * client.on("message", ({ data }) => console.log(data));
+ * client.send("hello"); // "queued" now, sent once connected
+ * ```
+ */
+export function connect(url: string | URL, options?: ClientOptions): Client {
+  return new Client(url, options);
+}

@@ -1,0 +1,75 @@
+/** The client's typed events, and an emitter whose listeners cannot break it. */
+
+/** Why messages are missing: "history" (the server's history no longer reaches back) or "restart". */
+export type GapEvent =
+  | {
+      readonly reason: "history";
+      /** First sequence number that will never arrive. */
+      readonly from: number;
+      /** Last sequence number that will never arrive. */
+      readonly to: number;
+    }
+  | {
+      readonly reason: "restart";
+      /** The server's room restarted (new epoch): anything after `after`, in the old numbering, may be lost. */
+      readonly after: number;
+    };
+
+/** Every event of a {@link Client} and what its listeners receive. */
+export interface ClientEvents {
+  /** Connected (in the resumable protocol: welcomed by the room); queued messages go out next. */
+  open: { readonly reconnect: boolean; readonly id: string | undefined };
+  /** One text message, delivered once and in order; `seq` in the resumable protocol. */
+  message: { readonly data: string; readonly seq: number | undefined };
+  /** A connection ended; `willRetry` says whether the client reconnects. */
+  close: { readonly code: number; readonly reason: string; readonly willRetry: boolean };
+  /** A reconnect attempt is scheduled in `delay` ms (`attempt` is 1-based). */
+  reconnecting: { readonly attempt: number; readonly delay: number; readonly code: number };
+  /** Something failed: a connection attempt, the socket, a listener. The client carries on. */
+  error: { readonly error: Error };
+  /** Messages were lost for good; see {@link GapEvent}. */
+  gap: GapEvent;
+  /** Who is in the room now (connection ids), after every join and leave. */
+  presence: { readonly online: readonly string[] };
+}
+
+/** A listener of event `K`. */
+export type Listener<K extends keyof ClientEvents> = (event: ClientEvents[K]) => void;
+
+type Registry = Map<keyof ClientEvents, Set<(event: never) => void>>;
+
+/** Typed listeners; a listener that throws is reported as an `error` event, never rethrown. */
+export class Emitter {
+  readonly #listeners: Registry = new Map();
+
+  /** Adds `listener` for `type`; returns a function that removes it. */
+  on<K extends keyof ClientEvents>(type: K, listener: Listener<K>): () => void {
+    const set = this.#listeners.get(type) ?? new Set();
+    this.#listeners.set(type, set);
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /** Calls every listener of `type` with `event`. */
+  emit<K extends keyof ClientEvents>(type: K, event: ClientEvents[K]): void {
+    const set = (this.#listeners.get(type) ?? []) as Iterable<Listener<K>>;
+    for (const listener of [...set]) {
+      try {
+        listener(event);
+      } catch (thrown) {
+        this.#listenerFailed(type, thrown);
+      }
+    }
+  }
+
+  #listenerFailed(type: keyof ClientEvents, thrown: unknown): void {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    if (type === "error" || !this.#listeners.get("error")?.size) {
+      console.error(`[polysocket/client] a "${type}" listener threw:`, error);
+      return;
+    }
+    this.emit("error", {
+      error: new Error(`a "${type}" listener threw: ${error.message}`, { cause: error }),
+    });
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The client suite: real `polysocket/client` instances running in one runtime
+ * (test/fixtures/client.ts) against real polysocket servers on loopback.
+ */
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Server } from "../src/adapters/node/index.ts";
+import { backoffCap } from "../src/client/backoff.ts";
+import { ChatServer } from "./harness/chat-server.ts";
+import { ClientFixture } from "./harness/client-fixture.ts";
+import type { Runtime } from "./harness/runtimes.ts";
+
+const FAST = { minDelay: 10, maxDelay: 100, heartbeatInterval: 0 };
+
+export function clientSuite(runtime: Runtime): void {
+  describe(`[${runtime}] client`, () => {
+    let clients: ClientFixture;
+    let platform: string;
+    const cleanups: (() => Promise<void>)[] = [];
+    const chat = async (options = {}) => {
+      const server = await new ChatServer(options).start(0);
+      cleanups.push(() => server.stop());
+      return server;
+    };
+    const opened = async (name: string, count = 1) =>
+      (await clients.waitForEvents(name, "open", count)).at(-1)!;
+
+    beforeAll(async () => {
+      ({ fixture: clients, platform } = await ClientFixture.start(runtime));
+    });
+    afterAll(async () => {
+      await clients?.process.stop("SIGKILL");
+      await Promise.all(cleanups.map((cleanup) => cleanup()));
+    });
+
+    test("uses the platform's WebSocket (the ws package on Node without a global one)", () => {
+      const hasGlobal =
+        runtime !== "node" || typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
+      expect(platform).toBe(hasGlobal ? "global" : "ws");
+    });
+
+    test("chats in the resumable protocol: open with the server's id, sequence numbers, presence", async () => {
+      const server = await chat();
+      clients.connect("a", server.url("a"), FAST);
+      const { id } = await opened("a");
+      expect(await clients.send("a", "hello")).toBe("sent");
+      const messages = await clients.waitForEvents("a", "message", 2);
+      expect(messages.map((m) => [m.seq, m.data])).toEqual([
+        [1, `User ${id} joined the chat`],
+        [2, `User ${id}: hello`],
+      ]);
+      expect((await clients.waitForEvents("a", "presence"))[0]!.online).toEqual([id]);
+      clients.close("a");
+    });
+
+    test("with resume: false it is a plain reconnecting WebSocket (the seed's text protocol)", async () => {
+      const server = await chat();
+      clients.connect("plain", server.url("plain"), { ...FAST, resume: false });
+      expect((await opened("plain")).id).toBeUndefined();
+      const [joined] = await clients.waitForEvents("plain", "message");
+      expect(joined!.data).toMatch(/^User \S+ joined the chat$/);
+      expect(joined!.seq).toBeUndefined();
+      clients.close("plain");
+    });
+
+    test("queues while disconnected up to maxQueued (both overflow policies), flushes in order", async () => {
+      const server = await chat();
+      clients.connect("qn", server.url("qn"), { ...FAST, maxQueued: 3, overflow: "drop-newest" });
+      clients.connect("qo", server.url("qo"), { ...FAST, maxQueued: 2, overflow: "drop-oldest" });
+      await Promise.all([opened("qn"), opened("qo")]);
+      await server.stop();
+      await Promise.all([
+        clients.waitForEvents("qn", "reconnecting"),
+        clients.waitForEvents("qo", "reconnecting"),
+      ]);
+      const newest = [];
+      for (const m of ["n1", "n2", "n3", "n4", "n5"]) newest.push(await clients.send("qn", m));
+      expect(newest).toEqual(["queued", "queued", "queued", "dropped", "dropped"]);
+      const oldest = [];
+      for (const m of ["o1", "o2", "o3"]) oldest.push(await clients.send("qo", m));
+      expect(oldest).toEqual(["queued", "queued", "queued"]);
+
+      await server.start();
+      const [qn, qo] = await Promise.all([opened("qn", 2), opened("qo", 2)]);
+      expect(qn.reconnect).toBe(true);
+      await clients.send("qn", "n-after");
+      await clients.send("qo", "o-after");
+      const said = (name: string, id: unknown) => () =>
+        clients
+          .messages(name)
+          .filter((m) => m.startsWith(`User ${id}: `))
+          .map((m) => m.split(": ")[1]);
+      await clients.waitFor(() => said("qn", qn.id)().includes("n-after"), "qn's last message");
+      await clients.waitFor(() => said("qo", qo.id)().includes("o-after"), "qo's last message");
+      expect(said("qn", qn.id)()).toEqual(["n1", "n2", "n3", "n-after"]);
+      expect(said("qo", qo.id)()).toEqual(["o2", "o3", "o-after"]);
+      clients.close("qn");
+      clients.close("qo");
+    });
+
+    test("resumes after a dropped connection: every message exactly once, in order", async () => {
+      const server = await chat();
+      clients.connect("r", server.url("r"), FAST);
+      clients.connect("s", server.url("s"), FAST);
+      await opened("r");
+      const { id: sId } = await opened("s");
+      server.held.add("r"); // keeps r out until the test lets it back
+      server.connection("r").terminate();
+      await clients.waitForEvents("r", "close");
+      for (let i = 1; i <= 5; i++) expect(await clients.send("s", `while away ${i}`)).toBe("sent");
+      await clients.waitFor((e) => e.name === "s" && e.data === `User ${sId}: while away 5`, "s's echo");
+      expect(clients.of("r", "open")).toHaveLength(1); // r was still away for all of it
+      server.held.delete("r");
+      await opened("r", 2);
+      await clients.send("s", "after return");
+      await clients.waitFor(
+        (e) => e.name === "r" && e.data === `User ${sId}: after return`,
+        "r's live message",
+      );
+      expect(clients.messages("r")).toEqual(server.room.messageHistory);
+      const seqs = clients.of("r", "message").map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      clients.close("r");
+      clients.close("s");
+    });
+
+    test("a gap older than the history is reported, then the rest arrives", async () => {
+      const server = await chat({ historyLimit: 3 });
+      clients.connect("g", server.url("g"), FAST);
+      const { id } = await opened("g");
+      server.held.add("g");
+      server.connection("g").terminate();
+      await clients.waitForEvents("g", "close");
+      for (let i = 1; i <= 6; i++) server.room.broadcast(`b${i}`); // seq 3..8 after g's leave (seq 2)
+      server.held.delete("g");
+      const { id: again } = await opened("g", 2);
+      await clients.waitForEvents("g", "message", 5);
+      expect(clients.of("g", "gap").map(({ reason, from, to }) => ({ reason, from, to }))).toEqual([
+        { reason: "history", from: 2, to: 5 },
+      ]);
+      expect(clients.messages("g")).toEqual([
+        `User ${id} joined the chat`,
+        "b4",
+        "b5",
+        "b6",
+        `User ${again} joined the chat`,
+      ]);
+      clients.close("g");
+    });
+
+    test("a restarted room (new epoch) is reported as a gap, then its history is delivered", async () => {
+      const first = await chat();
+      clients.connect("e", first.url("e"), FAST);
+      await opened("e");
+      const port = first.port;
+      await first.stop();
+      const second = new ChatServer();
+      second.room.broadcast("from the new room");
+      await second.start(port);
+      cleanups.push(() => second.stop());
+      const { id } = await opened("e", 2);
+      await clients.waitForEvents("e", "message", 3);
+      expect(clients.of("e", "gap")).toMatchObject([{ reason: "restart", after: 1 }]);
+      expect(clients.messages("e").slice(1)).toEqual(["from the new room", `User ${id} joined the chat`]);
+      clients.close("e");
+    });
+
+    test("drops messages it has delivered already", async () => {
+      const frames = (seq: number) => JSON.stringify({ type: "message", seq, data: `m${seq}` });
+      const server = new Server({
+        hostname: "127.0.0.1",
+        onConnect(conn) {
+          conn.send(JSON.stringify({ type: "welcome", id: "x", epoch: "e", seq: 3 }));
+          for (const seq of [1, 2, 2, 1, 3, 3]) conn.send(frames(seq));
+        },
+      });
+      cleanups.push(() => server.close());
+      const { port } = await server.listen();
+      clients.connect("d", `ws://127.0.0.1:${port}/`, FAST);
+      await clients.waitForEvents("d", "message", 3);
+      clients.close("d");
+      await clients.waitForEvents("d", "close");
+      expect(clients.messages("d")).toEqual(["m1", "m2", "m3"]);
+    });
+
+    test("close codes decide: 1003, 1008, 1009, 4000-4999 stop; 1001, 1006, 1011, 1012 retry; 1013 later", async () => {
+      const server = await chat();
+      const options = { minDelay: 10, maxDelay: 400, heartbeatInterval: 0 };
+      const codes = [1003, 1008, 1009, 4000, 4999, 1001, 1006, 1011, 1012, 1013];
+      for (const code of codes) clients.connect(`c${code}`, server.url(`c${code}`), options);
+      await Promise.all(codes.map((code) => opened(`c${code}`)));
+      for (const code of codes) {
+        const conn = server.connection(`c${code}`);
+        if (code === 1006) conn.terminate();
+        else conn.close(code, `code ${code}`);
+      }
+      for (const code of codes) {
+        const [closed] = await clients.waitForEvents(`c${code}`, "close");
+        const retry = code < 4000 && ![1003, 1008, 1009].includes(code);
+        expect(closed, `close ${code}`).toMatchObject({ code, willRetry: retry });
+        if (!retry) {
+          expect(closed!.state).toBe("closed");
+          continue;
+        }
+        const [next] = await clients.waitForEvents(`c${code}`, "reconnecting");
+        const delay = next!.delay as number;
+        if (code === 1013) expect(delay, "1013 waits at least maxDelay / 2").toBeGreaterThanOrEqual(200);
+        else expect(delay, `delay after ${code}`).toBeLessThanOrEqual(10);
+        expect((await opened(`c${code}`, 2)).reconnect).toBe(true);
+      }
+      for (const code of codes) clients.close(`c${code}`);
+      expect(await clients.send("c4000", "too late")).toBe("dropped");
+    });
+
+    test("backoff: jittered delays under exponential caps, then it gives up after maxRetries", async () => {
+      const port = await freePort();
+      const options = { minDelay: 20, maxDelay: 160, factor: 2, maxRetries: 5 };
+      clients.connect("b1", `ws://127.0.0.1:${port}/`, options);
+      clients.connect("b2", `ws://127.0.0.1:${port}/`, options);
+      const sequences = [];
+      for (const name of ["b1", "b2"]) {
+        const closes = await clients.waitForCount(
+          (e) => e.name === name && e.ev === "close" && !e.willRetry,
+          1,
+        );
+        expect(closes[0]!.state).toBe("closed");
+        const retries = clients.of(name, "reconnecting");
+        expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5]);
+        for (const { attempt, delay } of retries) {
+          expect(delay).toBeGreaterThanOrEqual(0);
+          expect(delay).toBeLessThanOrEqual(backoffCap(attempt as number, options));
+        }
+        expect(clients.of(name, "close")).toHaveLength(6);
+        expect(clients.of(name, "error").length).toBeGreaterThan(0);
+        sequences.push(retries.map((r) => r.delay));
+      }
+      // Full jitter: two clients failing together do not retry in lockstep.
+      expect(sequences[0]).not.toEqual(sequences[1]);
+      expect(await clients.send("b1", "nobody home")).toBe("dropped");
+    });
+
+    test("connectTimeout abandons a server that never answers the handshake", async () => {
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => void sockets.push(socket));
+      const port = await listen(silent);
+      clients.connect("t", `ws://127.0.0.1:${port}/`, { connectTimeout: 150, minDelay: 10, maxRetries: 1 });
+      const closes = await clients.waitForEvents("t", "close", 2);
+      expect(closes.map(({ code, reason, willRetry }) => ({ code, reason, willRetry }))).toEqual([
+        { code: 1006, reason: "connect timeout", willRetry: true },
+        { code: 1006, reason: "connect timeout", willRetry: false },
+      ]);
+      expect(sockets.length).toBe(2);
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+
+    test("heartbeat: a server that stops answering is noticed and the client reconnects", async () => {
+      const server = await chat();
+      clients.connect("h", server.url("h"), { minDelay: 10, heartbeatInterval: 50, heartbeatTimeout: 200 });
+      await opened("h");
+      server.muted.add(server.connection("h"));
+      const [closed] = await clients.waitForEvents("h", "close");
+      expect(closed).toMatchObject({ code: 1006, reason: "heartbeat timeout", willRetry: true });
+      expect((await opened("h", 2)).reconnect).toBe(true);
+      clients.close("h");
+    });
+
+    test("close() stops for good; a throwing listener is reported and the client carries on", async () => {
+      const server = await chat();
+      clients.connect("l", server.url("l"), FAST);
+      const { id } = await opened("l");
+      clients.command({ cmd: "throw-in", name: "l", type: "message" });
+      await clients.send("l", "one");
+      await clients.send("l", "two");
+      await clients.waitFor((e) => e.name === "l" && e.data === `User ${id}: two`, "both echoes");
+      const errors = clients.of("l", "error").map((e) => e.message);
+      expect(errors).toContain('a "message" listener threw: listener boom in message');
+      clients.close("l", 4321);
+      const [closed] = await clients.waitForEvents("l", "close");
+      expect(closed).toMatchObject({ code: 4321, willRetry: false, state: "closed" });
+      expect(await clients.send("l", "after close")).toBe("dropped");
+      expect(clients.of("l", "reconnecting")).toHaveLength(0);
+    });
+  });
+}
+
+function listen(server: NetServer): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
+  );
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

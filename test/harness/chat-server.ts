@@ -1,0 +1,64 @@
+/**
+ * A polysocket chat server in the test process (Node adapter) for the client
+ * tests: a real server on loopback that tests can stop, restart on the same
+ * port, and make misbehave (close with a code, vanish, go silent).
+ */
+import { ChatRoom, type ChatRoomOptions, type Connection, Server } from "../../src/adapters/node/index.ts";
+
+export class ChatServer {
+  readonly room: ChatRoom;
+  /** Connections whose frames are ignored, pings included: a server that hung. */
+  readonly muted: Set<Connection> = new Set();
+  /** Names (the `who` query parameter) of clients refused with 1012 right after connecting. */
+  readonly held: Set<string> = new Set();
+  port = 0;
+  #server: Server | undefined;
+
+  constructor(options: ChatRoomOptions = {}) {
+    this.room = new ChatRoom(options);
+  }
+
+  /** Listens on `port` (default: the previous one, or a free one). */
+  async start(port: number = this.port): Promise<this> {
+    const room = this.room;
+    this.#server = new Server({
+      port,
+      hostname: "127.0.0.1",
+      path: "/chat",
+      onConnect: (conn) => {
+        if (this.held.has(who(conn))) conn.close(1012, "held by the test");
+        else room.addClient(conn);
+      },
+      onMessage: (conn, raw) => {
+        if (this.muted.has(conn)) return;
+        const message = room.receive(conn, raw);
+        if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
+      },
+      onDisconnect: (conn) => room.removeClient(conn),
+      onError: () => undefined,
+    });
+    this.port = (await this.#server.listen()).port;
+    return this;
+  }
+
+  /** Closes every connection with 1001 and releases the port; the room and its history stay. */
+  async stop(): Promise<void> {
+    await this.#server?.close({ timeout: 500 });
+    this.#server = undefined;
+  }
+
+  url(name: string): string {
+    return `ws://127.0.0.1:${this.port}/chat?who=${name}`;
+  }
+
+  /** The room member that client `name` is connected as (call it once the client saw "open"). */
+  connection(name: string): Connection {
+    const conn = [...this.room.clients.values()].find((c) => who(c) === name);
+    if (!conn) throw new Error(`${name} is not in the room`);
+    return conn;
+  }
+}
+
+function who(conn: Connection): string {
+  return new URL(conn.url, "http://x").searchParams.get("who") ?? "";
+}
