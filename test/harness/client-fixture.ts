@@ -2,19 +2,11 @@
  * Real `polysocket/client` instances running in one runtime (test/fixtures/client.ts),
  * driven over stdin; their events are read back from stdout.
  */
-import type { FixtureEvent } from "./fixture.ts";
+import { EventLog, type FixtureEvent } from "./event-log.ts";
 import { RuntimeProcess } from "./process.ts";
 import type { Runtime } from "./runtimes.ts";
 
-export class ClientFixture {
-  readonly process: RuntimeProcess;
-  readonly #events: FixtureEvent[] = [];
-  #parsed = 0;
-
-  private constructor(process: RuntimeProcess) {
-    this.process = process;
-  }
-
+export class ClientFixture extends EventLog {
   /** Starts the client fixture in `runtime`; resolves with it and its WebSocket platform. */
   static async start(runtime: Runtime): Promise<{ fixture: ClientFixture; platform: string }> {
     const fixture = new ClientFixture(new RuntimeProcess(runtime, "test/fixtures/client.ts"));
@@ -46,15 +38,6 @@ export class ClientFixture {
     this.command({ cmd: "close", name, code });
   }
 
-  events(): FixtureEvent[] {
-    const { lines } = this.process;
-    for (; this.#parsed < lines.length; this.#parsed++) {
-      const line = lines[this.#parsed] as string;
-      if (line.startsWith("{")) this.#events.push(JSON.parse(line));
-    }
-    return this.#events;
-  }
-
   /** Events of type `ev` from client `name`, in order. */
   of(name: string, ev: string): FixtureEvent[] {
     return this.events().filter((e) => e.name === name && e.ev === ev);
@@ -65,23 +48,8 @@ export class ClientFixture {
     return this.of(name, "message").map((e) => e.data as string);
   }
 
-  waitFor(match: (event: FixtureEvent) => boolean, what = "an event"): Promise<FixtureEvent> {
-    return this.process.waitUntil(() => this.events().find(match), what);
-  }
-
   /** Waits until client `name` has emitted `count` events of type `ev`; resolves with them all. */
   waitForEvents(name: string, ev: string, count = 1): Promise<FixtureEvent[]> {
     return this.waitForCount((e) => e.name === name && e.ev === ev, count, `${count} ${ev} of ${name}`);
-  }
-
-  waitForCount(
-    match: (event: FixtureEvent) => boolean,
-    count: number,
-    what = "events",
-  ): Promise<FixtureEvent[]> {
-    return this.process.waitUntil(() => {
-      const found = this.events().filter(match);
-      return found.length >= count ? found : undefined;
-    }, `${count} ${what}`);
   }
 }

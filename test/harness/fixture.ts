@@ -2,23 +2,15 @@
  * The fixture server (test/fixtures/server.ts) started in one runtime, with its
  * printed events parsed so tests can wait for hooks by what they saw.
  */
+import { EventLog } from "./event-log.ts";
 import { RuntimeProcess } from "./process.ts";
 import type { Runtime } from "./runtimes.ts";
 
-export interface FixtureEvent {
-  ev: string;
-  id?: string;
-  [key: string]: unknown;
-}
+export type { FixtureEvent } from "./event-log.ts";
 
-export class Fixture {
-  readonly process: RuntimeProcess;
+export class Fixture extends EventLog {
   port = 0;
   ports: number[] = [];
-
-  private constructor(process: RuntimeProcess) {
-    this.process = process;
-  }
 
   /** Starts the fixture in `runtime` and waits until it listens. */
   static async start(
@@ -43,36 +35,6 @@ export class Fixture {
 
   get http(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  readonly #events: FixtureEvent[] = [];
-  #parsed = 0;
-
-  /** Every event printed so far, in order (parsed once per line). */
-  events(): FixtureEvent[] {
-    const { lines } = this.process;
-    for (; this.#parsed < lines.length; this.#parsed++) {
-      const line = lines[this.#parsed] as string;
-      if (line.startsWith("{")) this.#events.push(JSON.parse(line));
-    }
-    return this.#events;
-  }
-
-  /** The first event (from the start) matching `match`. */
-  waitFor(match: (event: FixtureEvent) => boolean, what = "an event"): Promise<FixtureEvent> {
-    return this.process.waitUntil(() => this.events().find(match), what);
-  }
-
-  /** Waits for `count` events matching `match`. */
-  waitForCount(
-    match: (event: FixtureEvent) => boolean,
-    count: number,
-    what = "events",
-  ): Promise<FixtureEvent[]> {
-    return this.process.waitUntil(() => {
-      const found = this.events().filter(match);
-      return found.length >= count ? found : undefined;
-    }, `${count} ${what}`);
   }
 
   /** SIGTERM: the fixture closes its servers gracefully and exits. */

@@ -12,8 +12,8 @@ import type {
   UpgradeRequest,
 } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
-import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
-import type { BunGlobal, BunServer, BunSocket } from "./types.ts";
+import { requestFromFetch } from "../../core/headers.ts";
+import type { BunGlobal, BunSocket } from "./types.ts";
 
 /** The Bun binding of polysocket. */
 export const bunAdapter: Adapter = { runtime: "bun", listen };
@@ -39,7 +39,7 @@ async function listen(engine: Engine): Promise<Listener> {
     hostname: limits.hostname,
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
     async fetch(req, server) {
-      const request = toRequest(req, server);
+      const request = requestFromFetch(req, server.requestIP(req)?.address ?? "");
       const decision = await engine.route(request);
       if (!decision.upgrade) return engine.respond(req, request, decision);
       const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
@@ -103,18 +103,6 @@ function transport(ws: BunSocket<SocketData>): BunTransport {
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
     ping: () => void ws.ping(),
-  };
-}
-
-function toRequest(req: Request, server: BunServer<SocketData>): UpgradeRequest {
-  const headers = headerRecord(req.headers.entries());
-  const url = new URL(req.url);
-  return {
-    method: req.method,
-    url: url.pathname + url.search,
-    headers,
-    upgrade: wantsWebSocket(req.method, headers),
-    remoteAddress: server.requestIP(req)?.address ?? "",
   };
 }
 

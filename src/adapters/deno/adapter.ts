@@ -13,8 +13,8 @@ import type {
   UpgradeRequest,
 } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
-import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
-import type { DenoGlobal, DenoServeInfo, DenoSocket } from "./types.ts";
+import { requestFromFetch } from "../../core/headers.ts";
+import type { DenoGlobal, DenoSocket } from "./types.ts";
 
 /** The Deno binding of polysocket. */
 export const denoAdapter: Adapter = { runtime: "deno", listen };
@@ -27,7 +27,7 @@ async function listen(engine: Engine): Promise<Listener> {
   const { limits } = engine;
   const options = { port: limits.port, hostname: limits.hostname, onListen() {} };
   const server = deno.serve(options, async (req, info) => {
-    const request = toRequest(req, info);
+    const request = requestFromFetch(req, info.remoteAddr.hostname ?? "");
     const decision = await engine.route(request);
     if (!decision.upgrade) return engine.respond(req, request, decision);
     const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(limits) });
@@ -81,17 +81,5 @@ function transport(socket: DenoSocket): Transport {
     close: (code, reason) => socket.close(code, reason),
     // Deno cannot drop a socket without a handshake; a close frame is the closest.
     terminate: () => socket.close(1001, "terminated"),
-  };
-}
-
-function toRequest(req: Request, info: DenoServeInfo): UpgradeRequest {
-  const headers = headerRecord(req.headers.entries());
-  const url = new URL(req.url);
-  return {
-    method: req.method,
-    url: url.pathname + url.search,
-    headers,
-    upgrade: wantsWebSocket(req.method, headers),
-    remoteAddress: info.remoteAddr.hostname ?? "",
   };
 }
