@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import { parseCliArgs, UsageError } from "../src/cli/args.ts";
 import { startChatServer } from "../src/cli/chat-server.ts";
 import { main } from "../src/cli/main.ts";
+import { pageHtml } from "../src/cli/page/html.ts";
 import { TestClient } from "./harness/client.ts";
 
 describe("polysocket command line", () => {
@@ -110,5 +111,9 @@ describe("startChatServer", () => {
     } finally {
       await chat.close();
     }
+  });
+
+  test("a --path with HTML in it stays an attribute value", () => {
+    expect(pageHtml('/a"b<c&')).toContain('<body data-chat-path="/a&quot;b&lt;c&amp;">');
   });
 });
