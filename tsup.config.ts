@@ -1,10 +1,12 @@
 /**
  * npm build: ESM + CJS + declarations for every entry in scripts/entries.ts,
- * plus the `polysocket` command (ESM only). The sources import with explicit
+ * plus the `polysocket` command (ESM only) and the browser code of the chat page
+ * it serves (dist/chat-page.js, a static asset, not an entry point). The sources import with explicit
  * `.ts` extensions; esbuild resolves them and the bundled output has none.
  */
 import { defineConfig, type Options } from "tsup";
-import { cliSource, distName, entries } from "./scripts/entries.ts";
+import { chatPageAsset, chatPageSource, cliSource, distName, entries } from "./scripts/entries.ts";
+import { BROWSER_BUNDLE } from "./src/cli/page/bundle.ts";
 
 const shared: Options = {
   outDir: "dist",
@@ -34,6 +36,18 @@ const cli: Options = {
   splitting: true,
   dts: false,
   clean: false,
+  // The command reads the page's script from the file built below (src/cli/page/script.ts).
+  define: { "process.env.POLYSOCKET_CHAT_PAGE_ASSET": JSON.stringify(`${chatPageAsset}.js`) },
 };
 
-export default defineConfig([library, cli]) as Options[];
+/** What `polysocket chat` serves as /app.js: the same bundle esbuild makes from the sources. */
+const chatPage: Options = {
+  ...shared,
+  ...BROWSER_BUNDLE,
+  entry: { [chatPageAsset]: chatPageSource },
+  splitting: false,
+  dts: false,
+  clean: false,
+};
+
+export default defineConfig([library, cli, chatPage]) as Options[];

@@ -3,9 +3,11 @@
  * on Node (`npm run chat`), Bun (`npm run chat:bun`) and Deno (`npm run chat:deno`).
  * Plain WebSocket clients (the seed's browser snippet) speak plain text on
  * /chat; the chat page at / uses `polysocket/client` and resumes after drops.
+ * The page is the one `polysocket chat` serves (src/cli/page/), bundled here at start.
  */
 import { ChatRoom, Server } from "polysocket";
-import { chatPage } from "./chat/page.ts";
+import { bundleChatPage } from "../src/cli/page/bundle.ts";
+import { chatPageHandler } from "../src/cli/page/handler.ts";
 
 const chatRoom = new ChatRoom({ historyLimit: Number(process.env.HISTORY_LIMIT ?? 1000) });
 
@@ -38,7 +40,7 @@ const server = new Server({
   },
 
   // The chat page and its script, on the same port.
-  onRequest: await chatPage(),
+  onRequest: chatPageHandler(await bundleChatPage()),
 });
 
 const { port } = await server.listen();

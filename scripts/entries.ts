@@ -21,6 +21,14 @@ export const runtimeSubpaths: readonly string[] = ["./bun", "./deno", "./node"];
 /** The `polysocket` command: built to `dist/cli.js` (package.json `bin`), never imported. */
 export const cliSource: string = "src/cli/bin.ts";
 
+/**
+ * The chat page's browser code, which `polysocket chat` serves as /app.js: built
+ * to `dist/chat-page.js` and read by the command at run time. Not an entry point.
+ */
+export const chatPageSource: string = "src/cli/page/browser.ts";
+/** The file name in `dist/` (without extension) of the chat page's browser code. */
+export const chatPageAsset: string = "chat-page";
+
 /** The package name on npm. */
 export const npmName: string = "polysocket";
 /** The package name on JSR. */

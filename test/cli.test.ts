@@ -1,12 +1,14 @@
 /**
- * The `polysocket` command line: parsing and the messages users see. The
- * command itself runs from the packed package in test/consumer.
+ * The `polysocket` command line: parsing and the messages users see, and
+ * `startChatServer()` from the sources (chat page bundled on the spot). The
+ * command itself, with the page built into the package, runs in test/consumer.
  */
 import { createServer } from "node:net";
 import { describe, expect, test } from "vitest";
 import { parseCliArgs, UsageError } from "../src/cli/args.ts";
 import { startChatServer } from "../src/cli/chat-server.ts";
 import { main } from "../src/cli/main.ts";
+import { pageHtml } from "../src/cli/page/html.ts";
 import { TestClient } from "./harness/client.ts";
 
 describe("polysocket command line", () => {
@@ -52,6 +54,7 @@ describe("polysocket command line", () => {
     expect(await main(["chat", "--port", "x"], io)).toBe(2);
     expect(await main(["chat", "--redis", "redis://localhost:6379"], io)).toBe(1);
     expect(io.lines[0]).toMatch(/^out: \d+\.\d+\.\d+$/);
+    expect(io.lines).toHaveLength(3);
     expect(io.lines[1]).toMatch(/^err: polysocket: --port must be an integer .*\n\nUsage: polysocket/);
     expect(io.lines[2]).toBe(
       "err: polysocket chat: --redis is not available yet (it comes with polysocket/redis); run without it",
@@ -88,5 +91,29 @@ describe("startChatServer", () => {
     } finally {
       await chat.close();
     }
+  });
+
+  test("serves the chat page on its own port; the page connects to --path", async () => {
+    const chat = await startChatServer({ port: 0, hostname: "127.0.0.1", path: "/room" });
+    try {
+      expect(chat.pageUrl).toBe(`http://localhost:${chat.port}/`);
+      const origin = `http://127.0.0.1:${chat.port}`;
+      const page = await fetch(`${origin}/`);
+      expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      const html = await page.text();
+      expect(html).toContain("<title>polysocket chat</title>");
+      expect(html).toContain('<body data-chat-path="/room">');
+      const script = await fetch(`${origin}/app.js`);
+      expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      expect(await script.text()).toContain("document.body.dataset.chatPath");
+      expect((await fetch(`${origin}/nowhere`)).status).toBe(404);
+      expect((await fetch(`${origin}/`, { method: "POST" })).status).toBe(404);
+    } finally {
+      await chat.close();
+    }
+  });
+
+  test("a --path with HTML in it stays an attribute value", () => {
+    expect(pageHtml('/a"b<c&')).toContain('<body data-chat-path="/a&quot;b&lt;c&amp;">');
   });
 });

@@ -20,7 +20,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage: polysocket <command> [options]
 
 Commands:
-  chat                 Run the chat server (ws://localhost:8080/chat)
+  chat                 Run the chat server (ws://localhost:8080/chat) and its page (http://localhost:8080/)
 
 Options of chat:
   -p, --port <n>       Port to listen on; 0 picks a free one (default: $PORT or 8080)

@@ -1,8 +1,11 @@
 /**
  * The chat server of the specification as one function call: what the
- * `polysocket chat` command runs, usable from code as well.
+ * `polysocket chat` command runs, usable from code as well. It serves the chat
+ * page (src/cli/page/) on the same port.
  */
 import { ChatRoom, Server } from "../index.ts";
+import { chatPageHandler } from "./page/handler.ts";
+import { chatPageScript } from "./page/script.ts";
 
 /** Options of {@link startChatServer}. */
 export interface ChatServerOptions {
@@ -22,6 +25,8 @@ export interface ChatServerOptions {
 export interface ChatServer {
   /** Where clients connect, e.g. `ws://localhost:8080/chat`. */
   readonly url: string;
+  /** Where browsers open the chat page, e.g. `http://localhost:8080/`. */
+  readonly pageUrl: string;
   /** The real port (also when 0 was asked for). */
   readonly port: number;
   /** The room every client joins. */
@@ -34,17 +39,19 @@ export interface ChatServer {
  * Starts the chat server on the running runtime: join and leave notices,
  * `User {id}: {message}` broadcasts, bounded history replayed once to newcomers,
  * invalid messages (empty, over 2,000 characters, control characters) refused to their sender.
+ * Plain HTTP gets the chat page: `/` (HTML) and `/app.js` (its script, using `polysocket/client`).
  *
  * @example
  * ```ts
  * const chat = await startChatServer({ port: 0 });
- * console.log(`chat on ${chat.url}`);
+ * console.log(`chat on ${chat.url}, page on ${chat.pageUrl}`);
  * await chat.close();
  * ```
  */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const { port = 8080, hostname, path = "/chat", historyLimit, onError = console.error } = options;
   const room = new ChatRoom({ historyLimit });
+  const page = chatPageHandler(await chatPageScript(), path);
   const server = new Server({
     port,
     hostname,
@@ -57,10 +64,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     },
     onDisconnect: (conn) => room.removeClient(conn),
     onError: (error) => onError(error),
+    onRequest: page,
   });
   const listening = await server.listen();
   return {
     url: `ws://localhost:${listening.port}${path}`,
+    pageUrl: `http://localhost:${listening.port}/`,
     port: listening.port,
     room,
     close: () => server.close(),

@@ -1,6 +1,6 @@
 /**
- * `polysocket` command: parses the command line and runs the chat server
- * until SIGINT or SIGTERM. Kept apart from `bin.ts` so tests can call it.
+ * `polysocket` command: parses the command line and runs the chat server (and
+ * its page) until SIGINT or SIGTERM. Kept apart from `bin.ts` so tests can call it.
  */
 import { parseCliArgs, USAGE, UsageError } from "./args.ts";
 import { startChatServer } from "./chat-server.ts";
@@ -54,6 +54,7 @@ async function chat(options: Parameters<typeof startChatServer>[0], io: CliIo): 
     return 1;
   }
   io.out(`WebSocket Chat Server started on ${server.url}`);
+  io.out(`Chat page on ${server.pageUrl}`);
   const stop = async () => {
     await server.close();
     process.exit(0);

@@ -2,14 +2,23 @@
  * Consumer tests: the packed npm tarball and the JSR dry-run files, installed
  * outside the repository, run the unchanged examples/chat.ts (and the
  * `polysocket` command) on Node (ESM and CJS), Bun and Deno; real `ws` clients
- * chat with each. One build and one pack per run. Nothing is skipped: a missing
- * runtime or a failed install fails the suite.
+ * chat with each, and each serves the chat page over plain HTTP. One build and
+ * one pack per run. Nothing is skipped: a missing runtime or a failed install
+ * fails the suite (only the one Chromium check follows the browser suite's rule).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { distName, entries } from "../../scripts/entries.ts";
+import {
+  chromiumAvailable,
+  launchChromium,
+  myId,
+  say,
+  waitForMessage,
+  waitForState,
+} from "../harness/browser.ts";
 import { TestClient } from "../harness/client.ts";
 import { RuntimeProcess } from "../harness/process.ts";
 import { binary, ROOT } from "../harness/runtimes.ts";
@@ -27,29 +36,53 @@ afterAll(() => {
   if (consumers && !process.env.KEEP_CONSUMERS) rmSync(consumers.root, { recursive: true, force: true });
 });
 
-/** One way a user runs polysocket: where, and the command line. */
+/** One way a user runs polysocket: where, the command line, and whether it serves the chat page. */
 interface Way {
   name: string;
   project: "app" | "jsr";
   command: () => [string, string[]];
+  page: "bundled at start" | "from the package" | "none";
 }
 
 const deno = (args: string[]): [string, string[]] => [binary("deno"), ["run", "-A", ...args]];
 const bun = (args: string[]): [string, string[]] => [binary("bun"), args];
 
+const EXAMPLE = "examples/chat.ts";
+const BUNDLED = "bundled at start";
 const CHAT_SERVERS: Way[] = [
-  { name: "node, ESM (chat.ts transpiled)", project: "app", command: () => [NODE, ["chat.mjs"]] },
-  { name: "node, CJS require()", project: "app", command: () => [NODE, ["chat-cjs.cjs"]] },
-  { name: "bun", project: "app", command: () => bun(["chat.ts"]) },
-  { name: "deno, npm: specifier", project: "app", command: () => deno(["chat.ts"]) },
-  { name: "deno, JSR package (dry-run files)", project: "jsr", command: () => deno(["chat.ts"]) },
+  {
+    name: "node, ESM (chat.ts transpiled)",
+    project: "app",
+    command: () => [NODE, ["examples/chat.mjs"]],
+    page: BUNDLED,
+  },
+  { name: "node, CJS require()", project: "app", command: () => [NODE, ["chat-cjs.cjs"]], page: "none" },
+  { name: "bun", project: "app", command: () => bun([EXAMPLE]), page: BUNDLED },
+  { name: "deno, npm: specifier", project: "app", command: () => deno([EXAMPLE]), page: BUNDLED },
+  {
+    name: "deno, JSR package (dry-run files)",
+    project: "jsr",
+    command: () => deno([EXAMPLE]),
+    page: BUNDLED,
+  },
   {
     name: "CLI on node (bin)",
     project: "app",
     command: () => [NODE, ["node_modules/.bin/polysocket", ...CLI]],
+    page: "from the package",
   },
-  { name: "CLI on bun", project: "app", command: () => bun(["node_modules/.bin/polysocket", ...CLI]) },
-  { name: "CLI on deno (npm:polysocket)", project: "app", command: () => deno(["npm:polysocket", ...CLI]) },
+  {
+    name: "CLI on bun",
+    project: "app",
+    command: () => bun(["node_modules/.bin/polysocket", ...CLI]),
+    page: "from the package",
+  },
+  {
+    name: "CLI on deno (npm:polysocket)",
+    project: "app",
+    command: () => deno(["npm:polysocket", ...CLI]),
+    page: "from the package",
+  },
 ];
 
 describe("consumer: the packed package", () => {
@@ -59,7 +92,8 @@ describe("consumer: the packed package", () => {
       ["js", "cjs", "d.ts", "d.cts"].map((ext) => `package/dist/${distName(subpath)}.${ext}`),
     );
     const docs = ["package/README.md", "package/LICENSE", "package/CHANGELOG.md"];
-    expect(packed).toEqual(expect.arrayContaining([...builds, "package/dist/cli.js", ...docs]));
+    const command = ["package/dist/cli.js", "package/dist/chat-page.js"];
+    expect(packed).toEqual(expect.arrayContaining([...builds, ...command, ...docs]));
     expect(packed.filter((f) => /^package\/(src|test|examples|scripts)\//.test(f))).toEqual([]);
   });
 
@@ -98,17 +132,75 @@ describe("consumer: each runtime loads its own build", () => {
 });
 
 describe("consumer: the chat server runs from the package", () => {
-  test.each(CHAT_SERVERS)("$name", async ({ project, command }) => {
+  test.each(CHAT_SERVERS)("$name (chat page: $page)", async ({ project, command, page }) => {
     const server = RuntimeProcess.command(command(), consumers[project], { PORT: "0" });
     try {
       const banner = await server.waitForLine((line) => STARTED.test(line), "the start banner");
-      await chat(`ws://127.0.0.1:${STARTED.exec(banner)![1]}/chat`);
+      const port = STARTED.exec(banner)![1];
+      await chat(`ws://127.0.0.1:${port}/chat`);
+      if (page !== "none") {
+        const script = await chatPage(`http://127.0.0.1:${port}`);
+        // The command serves the bundle built into the package; it bundles nothing itself.
+        if (page === "from the package") expect(script).toBe(builtPage());
+      }
       expect(await server.stop("SIGTERM")).toBe(0);
     } finally {
       await server.stop("SIGKILL");
     }
   });
 });
+
+// One runtime (Node) for the real browser: the other two serve the very same bytes (checked above).
+// Chromium follows the browser suite's rule: missing fails in CI, is skipped (loudly) elsewhere.
+describe("consumer: the chat page of the installed command, in Chromium", () => {
+  test("polysocket chat --path /room: two pages connect to /room and talk", async (context) => {
+    if (!chromiumAvailable()) return context.skip();
+    const command: [string, string[]] = [NODE, ["node_modules/.bin/polysocket", ...CLI, "--path", "/room"]];
+    const server = RuntimeProcess.command(command, consumers.app);
+    const browser = await launchChromium();
+    try {
+      const banner = await server.waitForLine((line) => line.startsWith("Chat page on "), "the page banner");
+      const url = banner.slice("Chat page on ".length).replace("localhost", "127.0.0.1");
+      const open = async () => {
+        const page = await (await browser.newContext()).newPage();
+        page.setDefaultTimeout(15_000);
+        await page.goto(url);
+        await waitForState(page, "connected");
+        return page;
+      };
+      const [alice, bob] = [await open(), await open()];
+      const aliceId = await myId(alice);
+      await say(alice, "hello from the installed command");
+      await waitForMessage(bob, `User ${aliceId}: hello from the installed command`);
+      expect(await server.stop("SIGTERM")).toBe(0);
+    } finally {
+      await browser.close();
+      await server.stop("SIGKILL");
+    }
+  });
+});
+
+/** The chat page's script, as dist/chat-page.js in the installed package. */
+function builtPage(): string {
+  return readFileSync(join(consumers.app, "node_modules/polysocket/dist/chat-page.js"), "utf8");
+}
+
+/** `/` is the chat page and `/app.js` its script (with polysocket/client bundled in); resolves with the script. */
+async function chatPage(origin: string): Promise<string> {
+  const html = await fetch(`${origin}/`);
+  expect(html.status).toBe(200);
+  expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  const text = await html.text();
+  expect(text).toContain("<title>polysocket chat</title>");
+  expect(text).toContain('<script type="module" src="/app.js">');
+  const script = await fetch(`${origin}/app.js`);
+  expect(script.status).toBe(200);
+  expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+  const code = await script.text();
+  expect(code).toContain("heartbeat timeout"); // from polysocket/client
+  expect(code).not.toMatch(/^import .* from ["']polysocket/m); // one self-contained module
+  return code;
+}
 
 /** Two clients: join notices, history replayed to the second, a broadcast both receive. */
 async function chat(url: string): Promise<void> {

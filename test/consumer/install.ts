@@ -14,6 +14,11 @@ import { ROOT } from "../harness/runtimes.ts";
 
 const FIXTURES = join(ROOT, "test/consumer/fixtures");
 const DENO = join(ROOT, "node_modules/.bin/deno");
+const EXAMPLE = "examples/chat.ts";
+/** The chat page, shared with the `polysocket` command; the example bundles and serves it. */
+const PAGE = "src/cli/page";
+/** What the example's Node variant needs transpiled (browser.ts stays TypeScript: esbuild bundles it). */
+const EXAMPLE_SOURCES = [EXAMPLE, ...["bundle", "handler", "html"].map((f) => `${PAGE}/${f}.ts`)];
 
 /** The consumer projects of one run. */
 export interface Consumers {
@@ -46,7 +51,7 @@ function appProject(root: string, tarball: string): string {
   mkdirSync(app);
   writeJson(join(app, "package.json"), { name: "consumer", private: true, type: "module" });
   // The npm cache that `npm ci` filled serves ws and @types/node without the network.
-  // esbuild: the example bundles its chat page (examples/chat/page.ts) when it starts.
+  // esbuild: the example bundles its chat page (src/cli/page/bundle.ts) when it starts.
   const esbuild = `esbuild@${rootPackage().devDependencies.esbuild}`;
   run(
     "npm",
@@ -59,20 +64,23 @@ function appProject(root: string, tarball: string): string {
     imports: { polysocket: "npm:polysocket@^0.1.0" },
   });
   copyExample(app); // unchanged, for Bun, Deno and tsc
-  // The same, as plain JS for Node 20 (chat.mjs and chat/*.js beside the .ts sources).
-  writeFileSync(join(app, "chat.mjs"), transpile(readFileSync(join(ROOT, "examples/chat.ts"), "utf8")));
-  for (const file of ["page", "html"]) {
-    const source = readFileSync(join(ROOT, `examples/chat/${file}.ts`), "utf8");
-    writeFileSync(join(app, `chat/${file}.js`), transpile(source));
+  // The same, as plain JS for Node 20 (.js beside each .ts source).
+  for (const file of EXAMPLE_SOURCES) {
+    const source = readFileSync(join(ROOT, file), "utf8");
+    writeFileSync(join(app, file.replace(/\.ts$/, file === EXAMPLE ? ".mjs" : ".js")), transpile(source));
   }
   cpSync(FIXTURES, app, { recursive: true });
   return app;
 }
 
-/** examples/chat.ts and the chat page it serves (examples/chat/), copied as they are. */
+/**
+ * examples/chat.ts and the chat page it imports (src/cli/page/), copied as they are
+ * and where they are, so the relative import holds. Only the page: polysocket
+ * itself comes from the tarball (the probes check which build each runtime loads).
+ */
 function copyExample(project: string): void {
-  cpSync(join(ROOT, "examples/chat.ts"), join(project, "chat.ts"));
-  cpSync(join(ROOT, "examples/chat"), join(project, "chat"), { recursive: true });
+  cpSync(join(ROOT, EXAMPLE), join(project, EXAMPLE));
+  cpSync(join(ROOT, PAGE), join(project, PAGE), { recursive: true });
 }
 
 function rootPackage(): { devDependencies: Record<string, string> } {

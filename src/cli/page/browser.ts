@@ -1,6 +1,7 @@
 /**
  * The chat page's behaviour, in the browser: one `polysocket/client` connection
- * to /chat, the message list, who is online, and the connection state.
+ * to the chat server's WebSocket path (`<body data-chat-path>`, default /chat), the
+ * message list, who is online, and the connection state.
  * `?minDelay=&maxDelay=` in the page URL tune the reconnect backoff (used by tests).
  */
 import { type ClientOptions, connect } from "polysocket/client";
@@ -9,7 +10,7 @@ const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const params = new URLSearchParams(location.search);
 const option = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
 const options: ClientOptions = { minDelay: option("minDelay"), maxDelay: option("maxDelay") };
-const client = connect(new URL("/chat", location.href), options);
+const client = connect(new URL(document.body.dataset.chatPath ?? "/chat", location.href), options);
 let countdown: ReturnType<typeof setInterval> | undefined;
 
 function showState(state: string, text: string): void {

@@ -1,5 +1,11 @@
-/** The chat page's HTML and CSS; the behaviour is in browser.ts (served as /app.js). */
-export const PAGE_HTML: string = `<!doctype html>
+/**
+ * The chat page's HTML and CSS; the behaviour is in browser.ts (served as /app.js).
+ * The WebSocket path rides on `<body data-chat-path>`, since `polysocket chat --path` can move it.
+ */
+
+/** The page for a chat server whose WebSocket listens on `chatPath` (e.g. "/chat"). */
+export function pageHtml(chatPath: string): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -22,7 +28,7 @@ export const PAGE_HTML: string = `<!doctype html>
   #input { flex: 1; font: inherit; padding: .3rem; }
 </style>
 </head>
-<body>
+<body data-chat-path="${escapeAttribute(chatPath)}">
 <header>
   <h1>polysocket chat</h1>
   <span>You are <strong id="me">…</strong></span>
@@ -35,3 +41,8 @@ export const PAGE_HTML: string = `<!doctype html>
 </body>
 </html>
 `;
+}
+
+function escapeAttribute(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+}
