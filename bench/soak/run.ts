@@ -1,0 +1,425 @@
+/**
+ * Load and soak (issue #3): `npm run soak -- [--runtimes node,bun,deno] [--quick] [--json FILE]`.
+ *
+ * Per runtime: starts bench/soak/server.ts in that runtime, drives it with the
+ * Bun load generator (bench/soak/load.ts) and reads the server's own RSS
+ * (`process.memoryUsage().rss`) over a control connection. Three phases:
+ *   1. idle:   N concurrent idle connections held across >= 2 heartbeat rounds; none may drop.
+ *   2. cycles: connect/disconnect cycles; RSS after GC at the end within 10% of the start.
+ *   3. chat:   one raw TCP client that never reads while M clients chat; RSS must plateau,
+ *              the slow one must be closed with 1013, and no chatter may lose a message.
+ * Loopback only; every wait is bounded. The last stdout line is `SOAK_RESULT {json}`.
+ * Full runs write bench/soak/results.json and results.md (unless --json says otherwise).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { createInterface } from "node:readline";
+import WebSocket from "ws";
+import { binary, commandFor, ROOT, RUNTIMES, type Runtime } from "../../test/harness/runtimes.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const quick = flag("quick");
+const runtimes = (option("runtimes")?.split(",") ?? [...RUNTIMES]) as Runtime[];
+for (const runtime of runtimes) {
+  if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}: node, bun or deno`);
+}
+const jsonOut = option("json") ?? (quick ? undefined : "bench/soak/results.json");
+
+const config = quick
+  ? {
+      heartbeat: { interval: 1000, timeout: 1000 },
+      idle: { count: 500 },
+      cycles: { warmup: 200, count: 1000, concurrency: 20 },
+      chat: { clients: 20, rate: 20, seconds: 6, size: 8192 },
+    }
+  : {
+      heartbeat: { interval: 5000, timeout: 5000 },
+      idle: { count: 10_000 },
+      cycles: { warmup: 1000, count: 20_000, concurrency: 50 },
+      chat: { clients: 100, rate: 10, seconds: 30, size: 1024 },
+    };
+// Held across three ping rounds (plus one timeout check): a client that did not
+// answer the first ping would be dropped well inside this window.
+const holdMs = 3 * config.heartbeat.interval + 1000;
+const MiB = 1024 * 1024;
+const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+
+const say = (text: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Stats {
+  rss: number;
+  heapUsed: number;
+  connections: number;
+  connectsTotal: number;
+  disconnects: Record<string, number>;
+  gc?: string;
+}
+type Line = Record<string, unknown> & { ev: string };
+
+/** A child process whose stdout is JSON lines, handed to `onLine`; other lines are echoed. */
+function startChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  onLine: (line: Line) => void,
+) {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  createInterface({ input: child.stdout! }).on("line", (text) => {
+    try {
+      onLine(JSON.parse(text) as Line);
+    } catch {
+      say(`  | ${text}`);
+    }
+  });
+  createInterface({ input: child.stderr! }).on("line", (text) => say(`  ! ${text}`));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, exited };
+}
+
+/** Runs one load-generator phase in Bun and resolves with its `result` line. */
+async function generator(
+  phase: string,
+  params: Record<string, number>,
+  onLine: (line: Line) => void = () => undefined,
+  limitMs = 180_000,
+) {
+  const args = [
+    "bench/soak/load.ts",
+    phase,
+    ...Object.entries(params).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  ];
+  let result: Line | undefined;
+  const { child, exited } = startChild(binary("bun"), args, {}, (line) => {
+    if (line.ev === "progress") {
+      const { ev: _, ...rest } = line;
+      say(
+        `  ${phase}: ${Object.entries(rest)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
+    }
+    if (line.ev === "result") result = line;
+    onLine(line);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const code = await exited;
+  clearTimeout(timer);
+  if (!result) throw new Error(`load generator ${phase} exited ${code} without a result`);
+  return result;
+}
+
+/** The server under test, with its control connection. */
+async function startServer(runtime: Runtime, heartbeat?: { interval: number; timeout: number }) {
+  const [command, args] = commandFor(runtime, "bench/soak/server.ts");
+  // Expose the GC so /gc can collect before measuring (Bun has Bun.gc).
+  if (runtime === "node") args.unshift("--expose-gc");
+  if (runtime === "deno") args.splice(1, 0, "--v8-flags=--expose-gc");
+  const events: Line[] = [];
+  let port = 0;
+  const { child, exited } = startChild(
+    command,
+    args,
+    heartbeat
+      ? { HEARTBEAT_INTERVAL: String(heartbeat.interval), HEARTBEAT_TIMEOUT: String(heartbeat.timeout) }
+      : {},
+    (line) => {
+      if (line.ev === "listening") port = line.port as number;
+      else if (line.ev === "error") say(`  server error: ${JSON.stringify(line)}`);
+      events.push({ ...line, seenAt: Date.now() });
+    },
+  );
+  const deadline = Date.now() + 30_000;
+  while (!port) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${runtime} server did not start`);
+    await sleep(50);
+  }
+  const control = new WebSocket(`ws://127.0.0.1:${port}/soak?role=control`);
+  await new Promise((resolve, reject) => {
+    control.once("open", resolve);
+    control.once("error", reject);
+  });
+  const replies: Array<(line: Line) => void> = [];
+  control.on("message", (data) => replies.shift()?.(JSON.parse(String(data)) as Line));
+  const ask = (command: string) =>
+    new Promise<Line>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${command}`)), 30_000);
+      replies.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+      control.send(command);
+    });
+  const stop = async () => {
+    control.close();
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    port,
+    events,
+    stats: () => ask("/stats") as Promise<Line & Stats>,
+    gcStats: () => ask("/gc") as Promise<Line & Stats>,
+    closeAll: () => ask("/closeall"),
+    stop,
+  };
+}
+type SoakServer = Awaited<ReturnType<typeof startServer>>;
+
+async function idlePhase(server: SoakServer) {
+  const { count } = config.idle;
+  say(`idle: ${count} connections, heartbeat ${JSON.stringify(config.heartbeat)}, held ${holdMs} ms`);
+  const before = await server.gcStats();
+  let serverHeld = -1;
+  let after: Stats | undefined;
+  const result = await generator("idle", { port: server.port, count, hold: holdMs }, (line) => {
+    if (line.ev === "held") {
+      void (async () => {
+        after = await server.gcStats();
+        serverHeld = after.connections;
+        await server.closeAll();
+      })();
+    }
+  });
+  const held = result as Line;
+  const end = await server.gcStats();
+  if (!after) throw new Error("idle phase ended without the held measurement");
+  const clientHeld = (result.opened as number) ?? 0;
+  const perConnection = (after.rss - before.rss) / count;
+  const out = {
+    connections: count,
+    heldAtEnd: serverHeld,
+    clientsOpened: clientHeld,
+    dropped: count - serverHeld,
+    heartbeatDisconnects: after.disconnects["1006"] ?? 0,
+    holdMs,
+    rssBeforeMiB: mib(before.rss),
+    rssHeldMiB: mib(after.rss),
+    rssAfterCloseMiB: mib(end.rss),
+    rssPerConnectionKiB: Math.round((perConnection / 1024) * 10) / 10,
+    closedByServer: held.allClosed,
+  };
+  say(`idle: ${JSON.stringify(out)}`);
+  return out;
+}
+
+async function cyclesPhase(server: SoakServer) {
+  const { warmup, count, concurrency } = config.cycles;
+  say(`cycles: warm-up ${warmup}, then ${count} connect/disconnect cycles, ${concurrency} at a time`);
+  await generator("cycles", { port: server.port, count: warmup, concurrency });
+  const start = await server.gcStats();
+  const result = await generator("cycles", { port: server.port, count, concurrency });
+  await sleep(500);
+  const end = await server.gcStats();
+  const ratio = end.rss / start.rss;
+  const out = {
+    cycles: result.cycles as number,
+    failed: result.failed as number,
+    perSecond: result.perSecond as number,
+    ms: result.ms as number,
+    rssStartMiB: mib(start.rss),
+    rssEndMiB: mib(end.rss),
+    ratio: Math.round(ratio * 1000) / 1000,
+    withinTenPercent: ratio <= 1.1,
+    heapStartMiB: mib(start.heapUsed),
+    heapEndMiB: mib(end.heapUsed),
+    gc: end.gc,
+    timeWait: timeWait(server.port),
+    openAfter: end.connections,
+  };
+  say(`cycles: ${JSON.stringify(out)}`);
+  return out;
+}
+
+/** TCP sockets in TIME_WAIT to or from `port` (Linux /proc/net/tcp, state 06), or -1 elsewhere. */
+function timeWait(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  try {
+    const rows = readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1);
+    return rows.filter((row) => {
+      const [, local = "", remote = "", state] = row.trim().split(/\s+/);
+      return state === "06" && (local.endsWith(hex) || remote.endsWith(hex));
+    }).length;
+  } catch {
+    return -1;
+  }
+}
+
+/** A raw TCP client: a real handshake, then it never reads again. */
+function slowReader(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.once("connect", () => {
+      const key = randomBytes(16).toString("base64");
+      socket.write(
+        `GET /soak?role=slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    let head = "";
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      socket.pause(); // from here on, nothing is read: the kernel buffers fill, then the server's
+      if (!head.startsWith("HTTP/1.1 101"))
+        reject(new Error(`slow reader handshake: ${head.split("\r\n")[0]}`));
+      else resolve(socket);
+    };
+    socket.on("data", onData);
+  });
+}
+
+async function chatPhase(server: SoakServer) {
+  const { clients, rate, seconds, size } = config.chat;
+  say(`chat: 1 slow reader + ${clients} chatters x ${rate} msg/s x ${seconds} s, ${size}-byte padding`);
+  const slow = await slowReader(server.port);
+  const baseline = await server.gcStats();
+  const samples: Array<{ t: number; rssMiB: number; slowBuffered?: number }> = [];
+  const t0 = Date.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const s = await server.stats();
+      samples.push({ t: Date.now() - t0, rssMiB: mib(s.rss), slowBuffered: s.slowBuffered });
+      await sleep(1000);
+    }
+  })();
+  let sendStart = 0;
+  const result = await generator("chat", { port: server.port, clients, rate, seconds, size }, (line) => {
+    if (line.ev === "progress" && line.chatters !== undefined) sendStart = Date.now();
+  });
+  sampling = false;
+  await sampler;
+  slow.destroy();
+  const closedEvent = server.events.find((e) => e.ev === "slow-disconnect");
+  // RSS plateau: the highest RSS of the last third of the samples is at most 10%
+  // (plus 8 MiB, two backpressure limits' worth of transient buffers) above the
+  // highest of the first two thirds. Unbounded buffering for the slow reader fails it.
+  const cut = Math.floor((samples.length * 2) / 3);
+  const early = Math.max(...samples.slice(0, cut).map((s) => s.rssMiB));
+  const late = Math.max(...samples.slice(cut).map((s) => s.rssMiB));
+  const out = {
+    clients,
+    rate,
+    seconds,
+    size,
+    sent: result.sent as number,
+    expectedPerClient: result.expectedPerClient as number,
+    minReceived: result.minReceived as number,
+    lost: result.lost as number,
+    outOfOrder: result.outOfOrder as number,
+    chattersDropped: result.chattersDropped as number,
+    drainMs: result.drainMs as number,
+    slowClosedCode: (closedEvent?.code as number | undefined) ?? null,
+    slowClosedReason: (closedEvent?.reason as string | undefined) ?? null,
+    slowMaxBufferedKiB: Math.round(Math.max(0, ...samples.map((s) => s.slowBuffered ?? 0)) / 1024),
+    slowClosedAfterMs: closedEvent && sendStart ? (closedEvent.seenAt as number) - sendStart : null,
+    rssBaselineMiB: mib(baseline.rss),
+    rssPeakMiB: Math.max(...samples.map((s) => s.rssMiB)),
+    rssFirstTwoThirdsMaxMiB: early,
+    rssLastThirdMaxMiB: late,
+    plateau: late <= early * 1.1 + 8,
+    samples: samples.map((s) => s.rssMiB),
+  };
+  say(`chat: ${JSON.stringify({ ...out, samples: undefined })}`);
+  return out;
+}
+
+async function soak(runtime: Runtime) {
+  say(`=== ${runtime} ===`);
+  // Idle and cycles: heartbeat on with a short interval, so the hold spans several rounds.
+  const first = await startServer(runtime, config.heartbeat);
+  let idle: Awaited<ReturnType<typeof idlePhase>>;
+  let cycles: Awaited<ReturnType<typeof cyclesPhase>>;
+  try {
+    idle = await idlePhase(first);
+    cycles = await cyclesPhase(first);
+  } finally {
+    await first.stop();
+  }
+  // Chat: a fresh server with polysocket's default heartbeat (30 s / 10 s). A
+  // client that never reads never answers a ping either, so with a short
+  // interval the heartbeat (1006) would race the backpressure limit (1013).
+  const server = await startServer(runtime);
+  try {
+    const chat = await chatPhase(server);
+    const ok =
+      idle.dropped === 0 &&
+      cycles.failed === 0 &&
+      cycles.withinTenPercent &&
+      chat.lost === 0 &&
+      chat.outOfOrder === 0 &&
+      chat.slowClosedCode === 1013 &&
+      chat.plateau;
+    return { runtime, ok, idle, cycles, chat };
+  } finally {
+    await server.stop();
+  }
+}
+
+const started = new Date();
+const results = [];
+for (const runtime of runtimes) results.push(await soak(runtime));
+const summary = {
+  date: started.toISOString(),
+  quick,
+  heartbeat: config.heartbeat,
+  machine: machine(),
+  seconds: Math.round((Date.now() - started.getTime()) / 1000),
+  results,
+};
+
+function machine() {
+  const versions: Record<string, string> = { node: process.version };
+  for (const name of ["bun", "deno"]) {
+    try {
+      versions[name] = execFileSync(binary(name), ["--version"], { encoding: "utf8" }).split("\n")[0]!.trim();
+    } catch {
+      versions[name] = "?";
+    }
+  }
+  return versions;
+}
+
+if (jsonOut) {
+  writeFileSync(`${ROOT}${jsonOut}`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(`${ROOT}${jsonOut.replace(/\.json$/, ".md")}`, markdown(summary));
+  say(`wrote ${jsonOut}`);
+}
+
+function markdown(s: typeof summary): string {
+  const rows = s.results.map(
+    (r) =>
+      `| ${r.runtime} | ${r.idle.connections} held, ${r.idle.dropped} dropped; ${r.idle.rssBeforeMiB} → ${r.idle.rssHeldMiB} MiB (${r.idle.rssPerConnectionKiB} KiB/conn) | ` +
+      `${r.cycles.cycles} cycles (${r.cycles.perSecond}/s): ${r.cycles.rssStartMiB} → ${r.cycles.rssEndMiB} MiB (×${r.cycles.ratio}) | ` +
+      `closed ${r.chat.slowClosedCode} after ${r.chat.slowClosedAfterMs} ms; RSS ${r.chat.rssBaselineMiB} → peak ${r.chat.rssPeakMiB} MiB, plateau ${r.chat.plateau}; lost ${r.chat.lost}, out of order ${r.chat.outOfOrder} | ${r.ok ? "ok" : "FAIL"} |`,
+  );
+  return [
+    `# Soak results (${s.date}${s.quick ? ", quick" : ""})`,
+    "",
+    `Heartbeat ${JSON.stringify(s.heartbeat)}; ${JSON.stringify(s.machine)}. RSS is the server's own \`process.memoryUsage().rss\`, after GC except the chat peak.`,
+    "",
+    "| runtime | idle connections | connect/disconnect cycles | slow reader + chat | checks |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+console.log(`SOAK_RESULT ${JSON.stringify(summary)}`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
