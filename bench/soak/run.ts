@@ -15,6 +15,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { resolve as resolvePath } from "node:path";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { binary, commandFor, ROOT, RUNTIMES, type Runtime } from "../../test/harness/runtimes.ts";
@@ -30,6 +31,7 @@ const runtimes = (option("runtimes")?.split(",") ?? [...RUNTIMES]) as Runtime[];
 for (const runtime of runtimes) {
   if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}: node, bun or deno`);
 }
+const phases = new Set(option("phases")?.split(",") ?? ["idle", "cycles", "chat"]);
 const jsonOut = option("json") ?? (quick ? undefined : "bench/soak/results.json");
 
 const config = quick
@@ -185,8 +187,10 @@ async function idlePhase(server: SoakServer) {
   const before = await server.gcStats();
   let serverHeld = -1;
   let after: Stats | undefined;
+  let held: Line | undefined;
   const result = await generator("idle", { port: server.port, count, hold: holdMs }, (line) => {
     if (line.ev === "held") {
+      held = line;
       void (async () => {
         after = await server.gcStats();
         serverHeld = after.connections;
@@ -194,23 +198,24 @@ async function idlePhase(server: SoakServer) {
       })();
     }
   });
-  const held = result as Line;
   const end = await server.gcStats();
-  if (!after) throw new Error("idle phase ended without the held measurement");
-  const clientHeld = (result.opened as number) ?? 0;
+  if (!after || !held) throw new Error("idle phase ended without the held measurement");
+  const clientHeld = held.open as number;
   const perConnection = (after.rss - before.rss) / count;
   const out = {
     connections: count,
     heldAtEnd: serverHeld,
-    clientsOpened: clientHeld,
-    dropped: count - serverHeld,
+    clientsOpenAtEnd: clientHeld,
+    connectFailed: held.failed as number,
+    dropped: count - Math.min(serverHeld, clientHeld),
     heartbeatDisconnects: after.disconnects["1006"] ?? 0,
     holdMs,
     rssBeforeMiB: mib(before.rss),
     rssHeldMiB: mib(after.rss),
     rssAfterCloseMiB: mib(end.rss),
     rssPerConnectionKiB: Math.round((perConnection / 1024) * 10) / 10,
-    closedByServer: held.allClosed,
+    connectMs: held.connectMs as number,
+    closedByServer: result.allClosed as boolean,
   };
   say(`idle: ${JSON.stringify(out)}`);
   return out;
@@ -342,34 +347,35 @@ async function chatPhase(server: SoakServer) {
 
 async function soak(runtime: Runtime) {
   say(`=== ${runtime} ===`);
-  // Idle and cycles: heartbeat on with a short interval, so the hold spans several rounds.
-  const first = await startServer(runtime, config.heartbeat);
-  let idle: Awaited<ReturnType<typeof idlePhase>>;
-  let cycles: Awaited<ReturnType<typeof cyclesPhase>>;
-  try {
-    idle = await idlePhase(first);
-    cycles = await cyclesPhase(first);
-  } finally {
-    await first.stop();
+  let idle: Awaited<ReturnType<typeof idlePhase>> | undefined;
+  let cycles: Awaited<ReturnType<typeof cyclesPhase>> | undefined;
+  let chat: Awaited<ReturnType<typeof chatPhase>> | undefined;
+  if (phases.has("idle") || phases.has("cycles")) {
+    // Idle and cycles: heartbeat on with a short interval, so the hold spans several rounds.
+    const server = await startServer(runtime, config.heartbeat);
+    try {
+      if (phases.has("idle")) idle = await idlePhase(server);
+      if (phases.has("cycles")) cycles = await cyclesPhase(server);
+    } finally {
+      await server.stop();
+    }
   }
-  // Chat: a fresh server with polysocket's default heartbeat (30 s / 10 s). A
-  // client that never reads never answers a ping either, so with a short
-  // interval the heartbeat (1006) would race the backpressure limit (1013).
-  const server = await startServer(runtime);
-  try {
-    const chat = await chatPhase(server);
-    const ok =
-      idle.dropped === 0 &&
-      cycles.failed === 0 &&
-      cycles.withinTenPercent &&
-      chat.lost === 0 &&
-      chat.outOfOrder === 0 &&
-      chat.slowClosedCode === 1013 &&
-      chat.plateau;
-    return { runtime, ok, idle, cycles, chat };
-  } finally {
-    await server.stop();
+  if (phases.has("chat")) {
+    // Chat: a fresh server with polysocket's default heartbeat (30 s / 10 s). A
+    // client that never reads never answers a ping either, so with a short
+    // interval the heartbeat (1006) would race the backpressure limit (1013).
+    const server = await startServer(runtime);
+    try {
+      chat = await chatPhase(server);
+    } finally {
+      await server.stop();
+    }
   }
+  const ok =
+    (!idle || idle.dropped === 0) &&
+    (!cycles || (cycles.failed === 0 && cycles.withinTenPercent)) &&
+    (!chat || (chat.lost === 0 && chat.outOfOrder === 0 && chat.slowClosedCode === 1013 && chat.plateau));
+  return { runtime, ok, idle, cycles, chat };
 }
 
 const started = new Date();
@@ -397,18 +403,27 @@ function machine() {
 }
 
 if (jsonOut) {
-  writeFileSync(`${ROOT}${jsonOut}`, `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(`${ROOT}${jsonOut.replace(/\.json$/, ".md")}`, markdown(summary));
+  const path = resolvePath(ROOT, jsonOut);
+  writeFileSync(path, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.replace(/(\.json)?$/, ".md"), markdown(summary));
   say(`wrote ${jsonOut}`);
 }
 
 function markdown(s: typeof summary): string {
-  const rows = s.results.map(
-    (r) =>
-      `| ${r.runtime} | ${r.idle.connections} held, ${r.idle.dropped} dropped; ${r.idle.rssBeforeMiB} → ${r.idle.rssHeldMiB} MiB (${r.idle.rssPerConnectionKiB} KiB/conn) | ` +
-      `${r.cycles.cycles} cycles (${r.cycles.perSecond}/s): ${r.cycles.rssStartMiB} → ${r.cycles.rssEndMiB} MiB (×${r.cycles.ratio}) | ` +
-      `closed ${r.chat.slowClosedCode} after ${r.chat.slowClosedAfterMs} ms; RSS ${r.chat.rssBaselineMiB} → peak ${r.chat.rssPeakMiB} MiB, plateau ${r.chat.plateau}; lost ${r.chat.lost}, out of order ${r.chat.outOfOrder} | ${r.ok ? "ok" : "FAIL"} |`,
-  );
+  const rows = s.results.map(({ runtime, ok, idle, cycles, chat }) => {
+    const cells = [
+      idle
+        ? `${idle.connections} held ${idle.holdMs} ms, ${idle.dropped} dropped; RSS ${idle.rssBeforeMiB} → ${idle.rssHeldMiB} MiB = ${idle.rssPerConnectionKiB} KiB/conn; connect ${idle.connectMs} ms`
+        : "–",
+      cycles
+        ? `${cycles.cycles} cycles (${cycles.perSecond}/s, ${cycles.failed} failed): RSS ${cycles.rssStartMiB} → ${cycles.rssEndMiB} MiB = ×${cycles.ratio}`
+        : "–",
+      chat
+        ? `slow reader closed ${chat.slowClosedCode} after ${chat.slowClosedAfterMs} ms; RSS ${chat.rssBaselineMiB} → peak ${chat.rssPeakMiB} MiB, plateau ${chat.plateau}; lost ${chat.lost}, out of order ${chat.outOfOrder}`
+        : "–",
+    ];
+    return `| ${runtime} | ${cells.join(" | ")} | ${ok ? "ok" : "FAIL"} |`;
+  });
   return [
     `# Soak results (${s.date}${s.quick ? ", quick" : ""})`,
     "",
