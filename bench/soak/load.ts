@@ -131,7 +131,8 @@ async function cycles(): Promise<void> {
       started++;
       await one();
       done++;
-      if (done % 2000 === 0) out({ ev: "progress", cycles: done, ms: Math.round(performance.now() - t0) });
+      if (done % Math.max(100, Math.floor(count / 10)) === 0)
+        out({ ev: "progress", cycles: done, ms: Math.round(performance.now() - t0) });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

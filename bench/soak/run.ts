@@ -38,13 +38,13 @@ const config = quick
   ? {
       heartbeat: { interval: 1000, timeout: 1000 },
       idle: { count: 500 },
-      cycles: { warmup: 200, count: 1000, concurrency: 20 },
+      cycles: { warmup: 500, count: 1000, concurrency: 20 },
       chat: { clients: 20, rate: 20, seconds: 6, size: 8192 },
     }
   : {
       heartbeat: { interval: 5000, timeout: 5000 },
       idle: { count: 10_000 },
-      cycles: { warmup: 1000, count: 20_000, concurrency: 50 },
+      cycles: { warmup: 2000, count: 20_000, concurrency: 50 },
       chat: { clients: 100, rate: 10, seconds: 30, size: 1024 },
     };
 // Held across three ping rounds (plus one timeout check): a client that did not
@@ -226,7 +226,11 @@ async function cyclesPhase(server: SoakServer) {
   say(`cycles: warm-up ${warmup}, then ${count} connect/disconnect cycles, ${concurrency} at a time`);
   await generator("cycles", { port: server.port, count: warmup, concurrency });
   const start = await server.gcStats();
-  const result = await generator("cycles", { port: server.port, count, concurrency });
+  // RSS (without GC) every 2,000 cycles: a plateau or a trend.
+  const trend: number[] = [];
+  const result = await generator("cycles", { port: server.port, count, concurrency }, (line) => {
+    if (line.ev === "progress") void server.stats().then((s) => trend.push(mib(s.rss)));
+  });
   await sleep(500);
   const end = await server.gcStats();
   const ratio = end.rss / start.rss;
@@ -243,6 +247,7 @@ async function cyclesPhase(server: SoakServer) {
     heapEndMiB: mib(end.heapUsed),
     gc: end.gc,
     timeWait: timeWait(server.port),
+    rssTrendMiB: trend,
     openAfter: end.connections,
   };
   say(`cycles: ${JSON.stringify(out)}`);
@@ -345,32 +350,29 @@ async function chatPhase(server: SoakServer) {
   return out;
 }
 
+/** Runs one phase against a fresh server, so no phase inherits another's heap. */
+async function withServer<T>(
+  runtime: Runtime,
+  heartbeat: { interval: number; timeout: number } | undefined,
+  phase: (server: SoakServer) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(runtime, heartbeat);
+  try {
+    return await phase(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function soak(runtime: Runtime) {
   say(`=== ${runtime} ===`);
-  let idle: Awaited<ReturnType<typeof idlePhase>> | undefined;
-  let cycles: Awaited<ReturnType<typeof cyclesPhase>> | undefined;
-  let chat: Awaited<ReturnType<typeof chatPhase>> | undefined;
-  if (phases.has("idle") || phases.has("cycles")) {
-    // Idle and cycles: heartbeat on with a short interval, so the hold spans several rounds.
-    const server = await startServer(runtime, config.heartbeat);
-    try {
-      if (phases.has("idle")) idle = await idlePhase(server);
-      if (phases.has("cycles")) cycles = await cyclesPhase(server);
-    } finally {
-      await server.stop();
-    }
-  }
-  if (phases.has("chat")) {
-    // Chat: a fresh server with polysocket's default heartbeat (30 s / 10 s). A
-    // client that never reads never answers a ping either, so with a short
-    // interval the heartbeat (1006) would race the backpressure limit (1013).
-    const server = await startServer(runtime);
-    try {
-      chat = await chatPhase(server);
-    } finally {
-      await server.stop();
-    }
-  }
+  // Idle and cycles: heartbeat on with a short interval, so the hold spans several rounds.
+  const idle = phases.has("idle") ? await withServer(runtime, config.heartbeat, idlePhase) : undefined;
+  const cycles = phases.has("cycles") ? await withServer(runtime, config.heartbeat, cyclesPhase) : undefined;
+  // Chat: polysocket's default heartbeat (30 s / 10 s). A client that never
+  // reads never answers a ping either, so with a short interval the heartbeat
+  // (1006) would race the backpressure limit (1013).
+  const chat = phases.has("chat") ? await withServer(runtime, undefined, chatPhase) : undefined;
   const ok =
     (!idle || idle.dropped === 0) &&
     (!cycles || (cycles.failed === 0 && cycles.withinTenPercent)) &&
