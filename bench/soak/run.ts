@@ -1,5 +1,7 @@
 /**
- * Load and soak (issue #3): `npm run soak -- [--runtimes node,bun,deno] [--quick] [--json FILE]`.
+ * Load and soak (issue #3):
+ *   npm run soak -- [--runtimes node,bun,deno] [--quick] [--phases idle,cycles,chat] [--json FILE]
+ *                   [--idle N] [--warmup N] [--cycles N] [--chat-seconds N]
  *
  * Per runtime: starts bench/soak/server.ts in that runtime, drives it with the
  * Bun load generator (bench/soak/load.ts) and reads the server's own RSS
@@ -44,9 +46,27 @@ const config = quick
   : {
       heartbeat: { interval: 5000, timeout: 5000 },
       idle: { count: 10_000 },
-      cycles: { warmup: 2000, count: 20_000, concurrency: 50 },
+      // Deno's RSS climbs for the first ~5,000 cycles, then stays flat (see README).
+      cycles: { warmup: 10_000, count: 20_000, concurrency: 50 },
       chat: { clients: 100, rate: 10, seconds: 30, size: 1024 },
     };
+// Overrides for exploring: --idle N, --warmup N, --cycles N, --chat-seconds N.
+const override = (name: string, set: (value: number) => void) => {
+  const value = option(name);
+  if (value !== undefined) set(Number(value));
+};
+override("idle", (v) => {
+  config.idle.count = v;
+});
+override("warmup", (v) => {
+  config.cycles.warmup = v;
+});
+override("cycles", (v) => {
+  config.cycles.count = v;
+});
+override("chat-seconds", (v) => {
+  config.chat.seconds = v;
+});
 // Held across three ping rounds (plus one timeout check): a client that did not
 // answer the first ping would be dropped well inside this window.
 const holdMs = 3 * config.heartbeat.interval + 1000;
@@ -224,6 +244,7 @@ async function idlePhase(server: SoakServer) {
 async function cyclesPhase(server: SoakServer) {
   const { warmup, count, concurrency } = config.cycles;
   say(`cycles: warm-up ${warmup}, then ${count} connect/disconnect cycles, ${concurrency} at a time`);
+  const cold = await server.gcStats();
   await generator("cycles", { port: server.port, count: warmup, concurrency });
   const start = await server.gcStats();
   // RSS (without GC) every 2,000 cycles: a plateau or a trend.
@@ -239,6 +260,8 @@ async function cyclesPhase(server: SoakServer) {
     failed: result.failed as number,
     perSecond: result.perSecond as number,
     ms: result.ms as number,
+    warmup,
+    rssColdMiB: mib(cold.rss),
     rssStartMiB: mib(start.rss),
     rssEndMiB: mib(end.rss),
     ratio: Math.round(ratio * 1000) / 1000,
@@ -418,7 +441,7 @@ function markdown(s: typeof summary): string {
         ? `${idle.connections} held ${idle.holdMs} ms, ${idle.dropped} dropped; RSS ${idle.rssBeforeMiB} → ${idle.rssHeldMiB} MiB = ${idle.rssPerConnectionKiB} KiB/conn; connect ${idle.connectMs} ms`
         : "–",
       cycles
-        ? `${cycles.cycles} cycles (${cycles.perSecond}/s, ${cycles.failed} failed): RSS ${cycles.rssStartMiB} → ${cycles.rssEndMiB} MiB = ×${cycles.ratio}`
+        ? `${cycles.cycles} cycles (${cycles.perSecond}/s, ${cycles.failed} failed) after ${cycles.warmup} warm-up: RSS ${cycles.rssStartMiB} → ${cycles.rssEndMiB} MiB = ×${cycles.ratio} (cold ${cycles.rssColdMiB})`
         : "–",
       chat
         ? `slow reader closed ${chat.slowClosedCode} after ${chat.slowClosedAfterMs} ms; RSS ${chat.rssBaselineMiB} → peak ${chat.rssPeakMiB} MiB, plateau ${chat.plateau}; lost ${chat.lost}, out of order ${chat.outOfOrder}`
