@@ -82,6 +82,7 @@ interface Stats {
   connections: number;
   connectsTotal: number;
   disconnects: Record<string, number>;
+  slowBuffered?: number;
   gc?: string;
 }
 type Line = Record<string, unknown> & { ev: string };
