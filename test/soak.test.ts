@@ -47,6 +47,7 @@ describe.each(RUNTIMES)("[%s] soak --quick", (runtime) => {
     const { idle, cycles, chat } = result;
     expect(idle.dropped, output).toBe(0);
     expect(idle.heldAtEnd).toBe(idle.connections);
+    expect(idle.muteDroppedCode, "the heartbeat's witness (never pongs) is dropped").toBe(1006);
     expect(idle.rssHeldMiB).toBeGreaterThan(0);
     expect(Number.isFinite(idle.rssPerConnectionKiB)).toBe(true);
 

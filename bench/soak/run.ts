@@ -38,7 +38,8 @@ const jsonOut = option("json") ?? (quick ? undefined : "bench/soak/results.json"
 
 const config = quick
   ? {
-      heartbeat: { interval: 1000, timeout: 1000 },
+      // A 2 s timeout leaves room for a loaded machine (npm test runs suites in parallel).
+      heartbeat: { interval: 1000, timeout: 2000 },
       idle: { count: 500 },
       cycles: { warmup: 500, count: 1000, concurrency: 20 },
       chat: { clients: 20, rate: 20, seconds: 6, size: 8192 },
@@ -67,9 +68,9 @@ override("cycles", (v) => {
 override("chat-seconds", (v) => {
   config.chat.seconds = v;
 });
-// Held across three ping rounds (plus one timeout check): a client that did not
-// answer the first ping would be dropped well inside this window.
-const holdMs = 3 * config.heartbeat.interval + 1000;
+// Held across at least two ping rounds plus a timeout and a second of margin: a
+// client that missed a pong would be dropped well inside this window.
+const holdMs = 2 * config.heartbeat.interval + config.heartbeat.timeout + 1000;
 const MiB = 1024 * 1024;
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 
@@ -82,6 +83,7 @@ interface Stats {
   connections: number;
   connectsTotal: number;
   disconnects: Record<string, number>;
+  roles: Record<string, number>;
   slowBuffered?: number;
   gc?: string;
 }
@@ -206,6 +208,9 @@ async function idlePhase(server: SoakServer) {
   const { count } = config.idle;
   say(`idle: ${count} connections, heartbeat ${JSON.stringify(config.heartbeat)}, held ${holdMs} ms`);
   const before = await server.gcStats();
+  // The heartbeat's witness: a client that never reads, so never pongs, must be dropped (1006).
+  const mute = await slowReader(server.port, "mute");
+  const muteOpened = Date.now();
   let serverHeld = -1;
   let after: Stats | undefined;
   let held: Line | undefined;
@@ -214,13 +219,15 @@ async function idlePhase(server: SoakServer) {
       held = line;
       void (async () => {
         after = await server.gcStats();
-        serverHeld = after.connections;
+        serverHeld = after.roles.idle ?? 0;
         await server.closeAll();
       })();
     }
   });
   const end = await server.gcStats();
+  mute.destroy();
   if (!after || !held) throw new Error("idle phase ended without the held measurement");
+  const muteGone = server.events.find((e) => e.ev === "watched-disconnect" && e.role === "mute");
   const clientHeld = held.open as number;
   const perConnection = (after.rss - before.rss) / count;
   const out = {
@@ -230,6 +237,8 @@ async function idlePhase(server: SoakServer) {
     connectFailed: held.failed as number,
     dropped: count - Math.min(serverHeld, clientHeld),
     heartbeatDisconnects: after.disconnects["1006"] ?? 0,
+    muteDroppedCode: (muteGone?.code as number | undefined) ?? null,
+    muteDroppedAfterMs: muteGone ? (muteGone.seenAt as number) - muteOpened : null,
     holdMs,
     rssBeforeMiB: mib(before.rss),
     rssHeldMiB: mib(after.rss),
@@ -292,15 +301,15 @@ function timeWait(port: number): number {
   }
 }
 
-/** A raw TCP client: a real handshake, then it never reads again. */
-function slowReader(port: number): Promise<Socket> {
+/** A raw TCP client: a real handshake, then it never reads again (so never answers a ping). */
+function slowReader(port: number, role = "slow"): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     socket.on("error", () => undefined);
     socket.once("connect", () => {
       const key = randomBytes(16).toString("base64");
       socket.write(
-        `GET /soak?role=slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `GET /soak?role=${role} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
@@ -340,7 +349,7 @@ async function chatPhase(server: SoakServer) {
   sampling = false;
   await sampler;
   slow.destroy();
-  const closedEvent = server.events.find((e) => e.ev === "slow-disconnect");
+  const closedEvent = server.events.find((e) => e.ev === "watched-disconnect" && e.role === "slow");
   // RSS plateau: the highest RSS of the last third of the samples is at most 10%
   // (plus 8 MiB, two backpressure limits' worth of transient buffers) above the
   // highest of the first two thirds. Unbounded buffering for the slow reader fails it.
@@ -398,7 +407,7 @@ async function soak(runtime: Runtime) {
   // (1006) would race the backpressure limit (1013).
   const chat = phases.has("chat") ? await withServer(runtime, undefined, chatPhase) : undefined;
   const ok =
-    (!idle || idle.dropped === 0) &&
+    (!idle || (idle.dropped === 0 && idle.muteDroppedCode === 1006)) &&
     (!cycles || (cycles.failed === 0 && cycles.withinTenPercent)) &&
     (!chat || (chat.lost === 0 && chat.outOfOrder === 0 && chat.slowClosedCode === 1013 && chat.plateau));
   return { runtime, ok, idle, cycles, chat };

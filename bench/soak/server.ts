@@ -10,10 +10,11 @@
  *   closes every other connection from the server side (1000).
  * - `cycle`: sends `/bye`, the server closes it (1000), so TIME_WAIT stays server-side.
  * - `slow`: the client that never reads; its disconnect is printed with its code and time.
+ * - `mute`: a raw client that never answers pings (the heartbeat's witness); printed likewise.
  * - anything else: a chat client.
  *
  * Env: HEARTBEAT_INTERVAL / HEARTBEAT_TIMEOUT (ms); unset: polysocket's defaults (30 000 / 10 000).
- * Prints JSON lines on stdout: `listening`, `slow-disconnect`, `error`.
+ * Prints JSON lines on stdout: `listening`, `watched-connect`, `watched-disconnect`, `error`.
  */
 import { type Connection, Server } from "polysocket";
 
@@ -21,6 +22,8 @@ const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event
 const started = Date.now();
 
 const control = new Set<Connection>();
+/** Roles whose connect and disconnect are printed (with code and time). */
+const watched = new Set(["slow", "mute"]);
 const disconnects: Record<string, number> = {};
 let connectsTotal = 0;
 let messagesIn = 0;
@@ -45,8 +48,11 @@ function stats(extra: Record<string, unknown> = {}): string {
   const { rss, heapUsed } = process.memoryUsage();
   const connections = server.connections.size - control.size;
   let slowBuffered: number | undefined;
-  for (const conn of server.connections.values())
+  const roles: Record<string, number> = {};
+  for (const conn of server.connections.values()) {
+    roles[conn.data as string] = (roles[conn.data as string] ?? 0) + 1;
     if (conn.data === "slow") slowBuffered = conn.bufferedAmount;
+  }
   return JSON.stringify({
     ev: "stats",
     rss,
@@ -55,6 +61,7 @@ function stats(extra: Record<string, unknown> = {}): string {
     connectsTotal,
     messagesIn,
     disconnects,
+    roles,
     slowBuffered,
     ...extra,
   });
@@ -105,7 +112,7 @@ const server: Server = new Server({
     const who = role(conn);
     conn.data = who;
     if (who === "control") control.add(conn);
-    if (who === "slow") log({ ev: "slow-connect", t: Date.now() - started });
+    if (watched.has(who)) log({ ev: "watched-connect", role: who, t: Date.now() - started });
   },
   onMessage(conn, message) {
     messagesIn++;
@@ -113,10 +120,19 @@ const server: Server = new Server({
     if (conn.data === "cycle") return conn.close(1000, "bye");
     server.broadcast(message, { except: control });
   },
-  onDisconnect(conn, { code, reason }) {
+  onDisconnect(conn, { code, reason, error }) {
     if (conn.data === "control") control.delete(conn);
     disconnects[code] = (disconnects[code] ?? 0) + 1;
-    if (conn.data === "slow") log({ ev: "slow-disconnect", code, reason, t: Date.now() - started });
+    if (watched.has(conn.data as string)) {
+      log({
+        ev: "watched-disconnect",
+        role: conn.data,
+        code,
+        reason,
+        error: error?.code,
+        t: Date.now() - started,
+      });
+    }
   },
   onError(error, conn) {
     const { message, code } = error as Error & { code?: string };
