@@ -1,7 +1,7 @@
 /**
  * Load and soak (issue #3):
  *   npm run soak -- [--runtimes node,bun,deno] [--quick] [--phases idle,cycles,chat] [--json FILE]
- *                   [--idle N] [--warmup N] [--cycles N] [--chat-seconds N]
+ *                   [--idle N] [--warmup N] [--cycles N] [--chat-seconds N] [--broadcast each]
  *
  * Per runtime: starts bench/soak/server.ts in that runtime, drives it with the
  * Bun load generator (bench/soak/load.ts) and reads the server's own RSS
@@ -34,6 +34,8 @@ for (const runtime of runtimes) {
   if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}: node, bun or deno`);
 }
 const phases = new Set(option("phases")?.split(",") ?? ["idle", "cycles", "chat"]);
+// "broadcast" (default): server.broadcast, one native publish on Bun. "each": conn.send per client.
+const broadcast = option("broadcast") ?? "broadcast";
 const jsonOut = option("json") ?? (quick ? undefined : "bench/soak/results.json");
 
 const config = quick
@@ -156,9 +158,12 @@ async function startServer(runtime: Runtime, heartbeat?: { interval: number; tim
   const { child, exited } = startChild(
     command,
     args,
-    heartbeat
-      ? { HEARTBEAT_INTERVAL: String(heartbeat.interval), HEARTBEAT_TIMEOUT: String(heartbeat.timeout) }
-      : {},
+    {
+      SOAK_BROADCAST: broadcast,
+      ...(heartbeat
+        ? { HEARTBEAT_INTERVAL: String(heartbeat.interval), HEARTBEAT_TIMEOUT: String(heartbeat.timeout) }
+        : {}),
+    },
     (line) => {
       if (line.ev === "listening") port = line.port as number;
       else if (line.ev === "error") say(`  server error: ${JSON.stringify(line)}`);
@@ -419,6 +424,7 @@ for (const runtime of runtimes) results.push(await soak(runtime));
 const summary = {
   date: started.toISOString(),
   quick,
+  broadcast,
   heartbeat: config.heartbeat,
   machine: machine(),
   seconds: Math.round((Date.now() - started.getTime()) / 1000),

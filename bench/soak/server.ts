@@ -13,7 +13,8 @@
  * - `mute`: a raw client that never answers pings (the heartbeat's witness); printed likewise.
  * - anything else: a chat client.
  *
- * Env: HEARTBEAT_INTERVAL / HEARTBEAT_TIMEOUT (ms); unset: polysocket's defaults (30 000 / 10 000).
+ * Env: SOAK_BROADCAST=each sends per connection instead of `server.broadcast`.
+ * HEARTBEAT_INTERVAL / HEARTBEAT_TIMEOUT (ms); unset: polysocket's defaults (30 000 / 10 000).
  * Prints JSON lines on stdout: `listening`, `watched-connect`, `watched-disconnect`, `error`.
  */
 import { type Connection, Server } from "polysocket";
@@ -95,6 +96,9 @@ function command(conn: Connection, message: string): void {
 }
 
 // Without the env, polysocket's own defaults (ping every 30 s, 10 s to answer).
+// SOAK_BROADCAST=each: one conn.send per client instead of server.broadcast
+// (which is one native publish on Bun).
+const sendEach = process.env.SOAK_BROADCAST === "each";
 const heartbeat = process.env.HEARTBEAT_INTERVAL
   ? {
       interval: Number(process.env.HEARTBEAT_INTERVAL),
@@ -118,7 +122,8 @@ const server: Server = new Server({
     messagesIn++;
     if (conn.data === "control") return command(conn, message);
     if (conn.data === "cycle") return conn.close(1000, "bye");
-    server.broadcast(message, { except: control });
+    if (!sendEach) return server.broadcast(message, { except: control });
+    for (const other of server.connections.values()) if (!control.has(other)) other.send(message);
   },
   onDisconnect(conn, { code, reason, error }) {
     if (conn.data === "control") control.delete(conn);
