@@ -419,8 +419,23 @@ async function soak(runtime: Runtime) {
 }
 
 const started = new Date();
-const results = [];
-for (const runtime of runtimes) results.push(await soak(runtime));
+const results: Array<Awaited<ReturnType<typeof soak>> & { error?: string }> = [];
+for (const runtime of runtimes) {
+  try {
+    results.push(await soak(runtime));
+  } catch (error) {
+    // One runtime failing (e.g. its server did not start) still lets the others run.
+    say(`${runtime} failed: ${(error as Error).stack ?? error}`);
+    results.push({
+      runtime,
+      ok: false,
+      error: String(error),
+      idle: undefined,
+      cycles: undefined,
+      chat: undefined,
+    });
+  }
+}
 const summary = {
   date: started.toISOString(),
   quick,
