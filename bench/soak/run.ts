@@ -411,15 +411,32 @@ async function soak(runtime: Runtime) {
   // reads never answers a ping either, so with a short interval the heartbeat
   // (1006) would race the backpressure limit (1013).
   const chat = phases.has("chat") ? await withServer(runtime, undefined, chatPhase) : undefined;
-  const ok =
-    (!idle || (idle.dropped === 0 && idle.muteDroppedCode === 1006)) &&
-    (!cycles || (cycles.failed === 0 && cycles.withinTenPercent)) &&
-    (!chat || (chat.lost === 0 && chat.outOfOrder === 0 && chat.slowClosedCode === 1013 && chat.plateau));
-  return { runtime, ok, idle, cycles, chat };
+  const failed: string[] = [];
+  const check = (holds: boolean, what: string) => holds || failed.push(what);
+  if (idle) {
+    check(idle.dropped === 0, `idle: ${idle.dropped} dropped`);
+    check(
+      idle.muteDroppedCode === 1006,
+      `idle: heartbeat witness ended with ${idle.muteDroppedCode}, not 1006`,
+    );
+  }
+  if (cycles) {
+    check(cycles.failed === 0, `cycles: ${cycles.failed} failed`);
+    check(cycles.withinTenPercent, `cycles: RSS ×${cycles.ratio}, over 1.1`);
+  }
+  if (chat) {
+    check(
+      chat.lost === 0 && chat.outOfOrder === 0,
+      `chat: ${chat.lost} lost, ${chat.outOfOrder} out of order`,
+    );
+    check(chat.slowClosedCode === 1013, `chat: slow reader closed with ${chat.slowClosedCode}, not 1013`);
+    check(chat.plateau, "chat: RSS did not plateau");
+  }
+  return { runtime, ok: failed.length === 0, failed, idle, cycles, chat };
 }
 
 const started = new Date();
-const results: Array<Awaited<ReturnType<typeof soak>> & { error?: string }> = [];
+const results: Array<Awaited<ReturnType<typeof soak>>> = [];
 for (const runtime of runtimes) {
   try {
     results.push(await soak(runtime));
@@ -429,7 +446,7 @@ for (const runtime of runtimes) {
     results.push({
       runtime,
       ok: false,
-      error: String(error),
+      failed: [`error: ${error}`],
       idle: undefined,
       cycles: undefined,
       chat: undefined,
@@ -466,7 +483,7 @@ if (jsonOut) {
 }
 
 function markdown(s: typeof summary): string {
-  const rows = s.results.map(({ runtime, ok, idle, cycles, chat }) => {
+  const rows = s.results.map(({ runtime, ok, failed, idle, cycles, chat }) => {
     const cells = [
       idle
         ? `${idle.connections} held ${idle.holdMs} ms, ${idle.dropped} dropped; RSS ${idle.rssBeforeMiB} → ${idle.rssHeldMiB} MiB = ${idle.rssPerConnectionKiB} KiB/conn; connect ${idle.connectMs} ms`
@@ -478,7 +495,7 @@ function markdown(s: typeof summary): string {
         ? `slow reader closed ${chat.slowClosedCode} after ${chat.slowClosedAfterMs} ms; RSS ${chat.rssBaselineMiB} → peak ${chat.rssPeakMiB} MiB, plateau ${chat.plateau}; lost ${chat.lost}, out of order ${chat.outOfOrder}`
         : "–",
     ];
-    return `| ${runtime} | ${cells.join(" | ")} | ${ok ? "ok" : "FAIL"} |`;
+    return `| ${runtime} | ${cells.join(" | ")} | ${ok ? "ok" : `FAIL: ${failed.join("; ")}`} |`;
   });
   return [
     `# Soak results (${s.date}${s.quick ? ", quick" : ""})`,
