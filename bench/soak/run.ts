@@ -509,5 +509,6 @@ function markdown(s: typeof summary): string {
   ].join("\n");
 }
 
+for (const r of results) say(`${r.runtime}: ${r.ok ? "all checks hold" : `FAILED: ${r.failed.join("; ")}`}`);
 console.log(`SOAK_RESULT ${JSON.stringify(summary)}`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);
