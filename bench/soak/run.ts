@@ -479,6 +479,12 @@ if (jsonOut) {
   const path = resolvePath(ROOT, jsonOut);
   writeFileSync(path, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(path.replace(/(\.json)?$/, ".md"), markdown(summary));
+  // In the repo's own style, so `npm run lint` stays green when the file is committed.
+  try {
+    execFileSync(`${ROOT}node_modules/.bin/biome`, ["format", "--write", path], { stdio: "ignore" });
+  } catch {
+    // outside the project's files (biome ignores them): left as written
+  }
   say(`wrote ${jsonOut}`);
 }
 
