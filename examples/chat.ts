@@ -3,11 +3,23 @@
  * on Node (`npm run chat`), Bun (`npm run chat:bun`) and Deno (`npm run chat:deno`).
  * Plain WebSocket clients (the seed's browser snippet) speak plain text on
  * /chat; the chat page at / uses `polysocket/client` and resumes after drops.
+ *
+ * With REDIS_URL set, the room lives in Redis (`polysocket/redis`): run it as
+ * many times as you like, on any runtime, and every process serves one room
+ * (CHAT_ROOM names it; default "chat"). Without it, the room is in memory.
  */
 import { ChatRoom, Server } from "polysocket";
 import { chatPage } from "./chat/page.ts";
 
-const chatRoom = new ChatRoom({ historyLimit: Number(process.env.HISTORY_LIMIT ?? 1000) });
+const historyLimit = Number(process.env.HISTORY_LIMIT ?? 1000);
+const redisUrl = process.env.REDIS_URL;
+const chatRoom = redisUrl
+  ? await (await import("polysocket/redis")).redisChatRoom({
+      url: redisUrl,
+      room: process.env.CHAT_ROOM,
+      historyLimit,
+    })
+  : new ChatRoom({ historyLimit });
 
 const server = new Server({
   port: Number(process.env.PORT ?? 8080),
@@ -26,7 +38,12 @@ const server = new Server({
   onMessage(conn, raw) {
     // Plain text from plain clients; the resumable protocol's frames unwrapped (pings answered).
     const message = chatRoom.receive(conn, raw);
-    if (message !== undefined) chatRoom.broadcast(`User ${conn.id}: ${message}`);
+    if (message === undefined) return;
+    // In memory this cannot fail; through Redis, a message Redis did not store is refused to its sender.
+    chatRoom.publish(`User ${conn.id}: ${message}`).catch((error) => {
+      console.error(error);
+      conn.send(`Message not delivered: ${(error as Error).message}`);
+    });
   },
 
   onDisconnect(conn) {
@@ -47,6 +64,7 @@ console.log(`Chat page on http://localhost:${port}/`);
 
 async function shutdown(): Promise<void> {
   await server.close();
+  await chatRoom.close();
   process.exit(0);
 }
 process.once("SIGINT", shutdown);

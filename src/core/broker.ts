@@ -1,0 +1,40 @@
+/**
+ * The seam between a {@link ChatRoom} and where its messages live. Without a
+ * broker the room numbers and keeps its messages itself (one process, nothing
+ * to install). With one (e.g. `polysocket/redis`), every process serving the
+ * room publishes through it and delivers what it hands back, so all of them
+ * see one stream, in one order, with one set of sequence numbers.
+ *
+ * Runtime-neutral: nothing here imports a client library.
+ */
+
+/** One message of a room's stream. */
+export interface BrokerEntry {
+  /** Its sequence number in the room: 1, 2, 3… (consecutive unless the store trimmed some). */
+  readonly seq: number;
+  /** The text, as broadcast. */
+  readonly text: string;
+}
+
+/**
+ * What a room needs from a shared message store. A broker serves one room and
+ * is attached to one {@link ChatRoom}; open it (connect, read the epoch and the
+ * recent history) before creating the room.
+ */
+export interface RoomBroker {
+  /** Id of the room's numbering, the same in every process; a new one means the numbers started over. */
+  readonly epoch: string;
+  /** The latest messages when the broker opened, oldest first (what newcomers get replayed). */
+  readonly history: readonly BrokerEntry[];
+  /** Sequence number of the latest message when the broker opened (0 before the first). */
+  readonly lastSeq: number;
+  /**
+   * Starts handing over every message after {@link lastSeq}, once each and in
+   * order, own publications included. Called once, by the room.
+   */
+  subscribe(deliver: (entry: BrokerEntry) => void): void;
+  /** Stores `text` as the room's next message; resolves with its sequence number, rejects if it was not stored. */
+  publish(text: string): Promise<number>;
+  /** Stops delivering and releases the connections. */
+  close(): Promise<void>;
+}

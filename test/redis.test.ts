@@ -1,0 +1,148 @@
+/**
+ * `polysocket/redis`: one chat room served by three processes, one per runtime
+ * (examples/chat.ts on Node, Bun and Deno with REDIS_URL), sharing one Redis.
+ * Skips with one line without Redis, fails instead when CI requires it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TestClient } from "./harness/client.ts";
+import { RuntimeProcess } from "./harness/process.ts";
+import { redisUnavailable, TestRedis } from "./harness/redis.ts";
+import { RUNTIMES, type Runtime } from "./harness/runtimes.ts";
+
+const STARTED = /^WebSocket Chat Server started on ws:\/\/localhost:(\d+)\/chat$/;
+const JOINED = /^User (\S+) joined the chat$/;
+
+const unavailable = redisUnavailable();
+if (unavailable) console.log(`Redis tests skipped: ${unavailable}`);
+
+type Frame = { type: string; seq?: number; data?: string; epoch?: string; id?: string };
+
+/** A client of the resumable protocol over a raw socket, so the test sees exactly what went over the wire. */
+class WireClient {
+  private constructor(readonly client: TestClient) {}
+
+  static async open(url: string, resume = ""): Promise<WireClient> {
+    return new WireClient(await TestClient.open(`${url}?resume=${resume}`));
+  }
+
+  frames(): Frame[] {
+    return this.client.messages.map((m) => JSON.parse(m as string) as Frame);
+  }
+
+  messages(): { seq: number; data: string }[] {
+    return this.frames()
+      .filter((f) => f.type === "message")
+      .map((f) => ({ seq: f.seq!, data: f.data! }));
+  }
+
+  async welcome(): Promise<Frame> {
+    await this.client.receive(1);
+    return this.frames()[0]!;
+  }
+
+  /** Waits for a message frame whose text satisfies `match`. */
+  async until(match: (data: string) => boolean): Promise<void> {
+    for (;;) {
+      const frame = JSON.parse(await this.client.nextText()) as Frame;
+      if (frame.type === "message" && match(frame.data!)) return;
+    }
+  }
+}
+
+describe.skipIf(unavailable !== undefined)(
+  "[redis] one chat room across node, bun and deno processes",
+  () => {
+    let redis: TestRedis;
+    const servers = new Map<Runtime, { process: RuntimeProcess; url: string }>();
+    const url = (runtime: Runtime) => servers.get(runtime)!.url;
+
+    beforeAll(async () => {
+      redis = await TestRedis.start();
+      const room = `test-${Date.now()}-${process.pid}`;
+      await Promise.all(
+        RUNTIMES.map(async (runtime) => {
+          const env = { PORT: "0", HISTORY_LIMIT: "100", REDIS_URL: redis.url, CHAT_ROOM: room };
+          const process = new RuntimeProcess(runtime, "examples/chat.ts", env);
+          servers.set(runtime, { process, url: "" });
+          const line = await process.waitForLine((l) => STARTED.test(l), `the ${runtime} start banner`);
+          servers.set(runtime, { process, url: `ws://127.0.0.1:${STARTED.exec(line)![1]}/chat` });
+        }),
+      );
+    });
+    afterAll(async () => {
+      await Promise.all([...servers.values()].map((s) => s.process.stop("SIGKILL")));
+      await redis?.stop();
+    });
+
+    test("every client on every process receives every message, in the same order", async () => {
+      const plain: TestClient[] = [];
+      for (const runtime of RUNTIMES) {
+        const client = await TestClient.open(url(runtime));
+        // The earlier joins (replayed or live), then its own.
+        await client.receive(plain.length + 1);
+        expect(client.messages.every((m) => JOINED.test(m as string))).toBe(true);
+        plain.push(client);
+      }
+      const wire = await WireClient.open(url("node"));
+      const welcome = await wire.welcome();
+      expect(welcome).toMatchObject({ type: "welcome", epoch: expect.any(String), seq: expect.any(Number) });
+      await wire.until((data) => data === `User ${welcome.id} joined the chat`);
+      for (const client of plain) await client.nextUntil((m) => m === `User ${welcome.id} joined the chat`);
+
+      // Everyone talks at once, each to their own process.
+      plain.forEach((client, i) => {
+        for (let n = 0; n < 5; n++) client.send(`${RUNTIMES[i]} says ${n}`);
+      });
+      const total = 4 + 15; // four joins, fifteen messages
+      await Promise.all(plain.map((client) => client.receive(total)));
+      while (wire.messages().length < total) await wire.client.next();
+
+      // The first client saw every join live; the later ones had the earlier joins replayed: the same list.
+      const order = plain[0]!.messages;
+      expect(order).toHaveLength(total);
+      for (const client of plain) expect(client.messages).toEqual(order);
+      for (const runtime of RUNTIMES) {
+        expect(order.filter((m) => (m as string).endsWith(`: ${runtime} says 4`))).toHaveLength(1);
+      }
+      // The resumable client (history replayed to it, then live): the same texts, numbered 1, 2, 3…
+      const numbered = wire.messages();
+      expect(numbered.map((m) => m.seq)).toEqual(order.map((_, i) => i + 1));
+      expect(numbered.map((m) => m.data)).toEqual(order);
+      await Promise.all([...plain.map((c) => c.close()), wire.client.close()]);
+    });
+
+    test("a resumable client moved to another process mid-chat resumes with nothing lost and nothing twice", async () => {
+      const watcher = await WireClient.open(url("deno"));
+      const watcherWelcome = await watcher.welcome();
+      const talker = await TestClient.open(url("bun"));
+      const mover = await WireClient.open(url("node"));
+      const moverWelcome = await mover.welcome();
+      expect(moverWelcome.epoch).toBe(watcherWelcome.epoch);
+
+      for (let n = 0; n < 10; n++) talker.send(`move ${n}`);
+      await mover.until((data) => data.endsWith(": move 4"));
+      await mover.client.close();
+      const before = mover.messages();
+      const lastSeq = before.at(-1)!.seq;
+
+      for (let n = 10; n < 20; n++) talker.send(`move ${n}`);
+      await watcher.until((data) => data.endsWith(": move 19"));
+      const moved = await WireClient.open(url("bun"), `${moverWelcome.epoch}.${lastSeq}`);
+      expect((await moved.welcome()).epoch).toBe(moverWelcome.epoch);
+      await moved.until((data) => data.endsWith(": move 19"));
+
+      // Over the wire: before and after the move, every number once, consecutive.
+      const received = [...before, ...moved.messages()];
+      const seqs = received.map((m) => m.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+      // And the same texts under the same numbers as the client that stayed.
+      const watched = new Map(watcher.messages().map((m) => [m.seq, m.data]));
+      for (const m of received) expect(watched.get(m.seq)).toBe(m.data);
+      const texts = received.map((m) => m.data).filter((d) => / move \d+$/.test(d));
+      expect(texts.map((d) => d.replace(/^.*: /, ""))).toEqual(
+        Array.from({ length: 20 }, (_, n) => `move ${n}`),
+      );
+      await Promise.all([watcher.client.close(), talker.close(), moved.client.close()]);
+    });
+  },
+);
