@@ -15,7 +15,7 @@ const JOINED = /^User (\S+) joined the chat$/;
 const unavailable = redisUnavailable();
 if (unavailable) console.log(`Redis tests skipped: ${unavailable}`);
 
-type Frame = { type: string; seq?: number; data?: string; epoch?: string; id?: string };
+type Frame = { type: string; seq?: number; data?: string; epoch?: string; id?: string; online?: string[] };
 
 /** A client of the resumable protocol over a raw socket, so the test sees exactly what went over the wire. */
 class WireClient {
@@ -38,6 +38,15 @@ class WireClient {
   async welcome(): Promise<Frame> {
     await this.client.receive(1);
     return this.frames()[0]!;
+  }
+
+  /** Waits for a presence frame listing exactly `online`, in any order. */
+  async presence(online: string[]): Promise<void> {
+    const want = JSON.stringify([...online].sort());
+    for (;;) {
+      const frame = JSON.parse(await this.client.nextText()) as Frame;
+      if (frame.type === "presence" && JSON.stringify([...frame.online!].sort()) === want) return;
+    }
   }
 
   /** Waits for a message frame whose text satisfies `match`. */
@@ -143,6 +152,30 @@ describe.skipIf(unavailable !== undefined)(
         Array.from({ length: 20 }, (_, n) => `move ${n}`),
       );
       await Promise.all([watcher.client.close(), talker.close(), moved.client.close()]);
+    });
+    // Last: it kills the Deno process.
+    test("presence spans every process; the users of a SIGKILLed process are announced gone, once, within seconds", async () => {
+      const node = await WireClient.open(url("node"));
+      const bun = await WireClient.open(url("bun"));
+      const victim = await WireClient.open(url("deno"));
+      const ids = await Promise.all([node, bun, victim].map(async (c) => (await c.welcome()).id!));
+      await node.presence(ids);
+      await bun.presence(ids);
+
+      const killedAt = Date.now();
+      await servers.get("deno")!.process.stop("SIGKILL");
+      const gone = `User ${ids[2]} left the chat`;
+      await node.until((data) => data === gone);
+      // Heartbeats every 1 s, dead after 5 s without one: noticed well within 10 s.
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+      await node.presence(ids.slice(0, 2));
+      await bun.presence(ids.slice(0, 2));
+      // Both survivors noticed; the leave went out once all the same.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (const client of [node, bun]) {
+        expect(client.messages().filter((m) => m.data === gone)).toHaveLength(1);
+      }
+      await Promise.all([node.client.close(), bun.client.close()]);
     });
   },
 );

@@ -14,6 +14,18 @@ export interface BrokerEntry {
   readonly seq: number;
   /** The text, as broadcast. */
   readonly text: string;
+  /** The member (connection id) this message announces as joined, if it is a join notice. */
+  readonly join?: string;
+  /** The member this message announces as gone, if it is a leave notice. */
+  readonly leave?: string;
+}
+
+/** Who a join or leave notice is about. */
+export interface PresenceChange {
+  /** The member (connection id) that joined. */
+  readonly join?: string;
+  /** The member that left. */
+  readonly leave?: string;
 }
 
 /**
@@ -28,13 +40,21 @@ export interface RoomBroker {
   readonly history: readonly BrokerEntry[];
   /** Sequence number of the latest message when the broker opened (0 before the first). */
   readonly lastSeq: number;
+  /** Members online in every process when the broker opened, as of {@link lastSeq}. */
+  readonly online: readonly string[];
   /**
    * Starts handing over every message after {@link lastSeq}, once each and in
-   * order, own publications included. Called once, by the room.
+   * order, own publications included. `orphaned` receives members whose process
+   * vanished without saying goodbye; the room announces their leaves. Called once, by the room.
    */
-  subscribe(deliver: (entry: BrokerEntry) => void): void;
-  /** Stores `text` as the room's next message; resolves with its sequence number, rejects if it was not stored. */
-  publish(text: string): Promise<number>;
+  subscribe(deliver: (entry: BrokerEntry) => void, orphaned: (members: readonly string[]) => void): void;
+  /**
+   * Stores `text` as the room's next message; resolves with its sequence
+   * number, rejects if it was not stored. With `change`, the message is the
+   * join or leave notice of that member; a leave of a member that is not
+   * online (announced already) is not stored and resolves with 0.
+   */
+  publish(text: string, change?: PresenceChange): Promise<number>;
   /** Stops delivering and releases the connections. */
   close(): Promise<void>;
 }

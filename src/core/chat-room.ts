@@ -4,7 +4,7 @@
  * seed's plain text; `polysocket/client` gets the resumable protocol
  * (see resume-protocol.ts): sequence numbers, replay after a reconnect, gaps.
  */
-import type { BrokerEntry, RoomBroker } from "./broker.ts";
+import type { BrokerEntry, PresenceChange, RoomBroker } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { randomId } from "./id.ts";
 import {
@@ -49,6 +49,8 @@ export class ChatRoom {
   readonly #ahead = new Map<Connection, number>();
   #seq = 0;
   readonly #broker: RoomBroker | undefined;
+  /** With a broker: who is online in every process serving the room. */
+  readonly #online = new Set<string>();
   readonly #onError: (error: unknown) => void;
 
   /** Creates an empty room; throws `TypeError` for a bad `historyLimit`. */
@@ -64,7 +66,13 @@ export class ChatRoom {
     if (this.#broker) {
       this.#seq = this.#broker.lastSeq;
       if (historyLimit > 0) this.#history.push(...this.#broker.history.slice(-historyLimit));
-      this.#broker.subscribe((entry) => this.#deliver(entry));
+      for (const id of this.#broker.online) this.#online.add(id);
+      this.#broker.subscribe(
+        (entry) => this.#deliver(entry),
+        (members) => {
+          for (const id of members) this.#announce(`User ${id} left the chat`, { leave: id });
+        },
+      );
     }
   }
 
@@ -86,6 +94,15 @@ export class ChatRoom {
   broadcast(message: string): void {
     if (this.#broker) this.publish(message).catch(this.#onError);
     else this.#deliver({ seq: this.#seq + 1, text: message });
+  }
+
+  /** A join or leave notice: with a broker, it also updates who is online in every process. */
+  #announce(message: string, change: PresenceChange): void {
+    if (this.#broker) this.#broker.publish(message, change).catch(this.#onError);
+    else {
+      this.#deliver({ seq: this.#seq + 1, text: message });
+      this.#sendPresence();
+    }
   }
 
   /**
@@ -114,6 +131,8 @@ export class ChatRoom {
       for (const conn of this.#resumable) conn.send(gap);
     }
     this.#seq = entry.seq;
+    if (entry.join !== undefined) this.#online.add(entry.join);
+    if (entry.leave !== undefined) this.#online.delete(entry.leave);
     const message = entry.text;
     this.#history.push(entry);
     if (this.#history.length > this.#limit) this.#history.shift();
@@ -123,6 +142,7 @@ export class ChatRoom {
       if (!this.#resumable.has(client)) client.send(message);
       else if (!this.#isAhead(client, entry.seq)) client.send(frame);
     }
+    if (entry.join !== undefined || entry.leave !== undefined) this.#sendPresence();
   }
 
   /** Whether `conn` already has message `seq` (it resumed ahead of this room); forgets it once caught up. */
@@ -147,8 +167,7 @@ export class ChatRoom {
       this.#replay(conn, resume);
     }
     this.clients.set(conn.id, conn);
-    this.broadcast(`User ${conn.id} joined the chat`);
-    this.#sendPresence();
+    this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
   }
 
   /** Removes `conn` and announces the leave to the others. */
@@ -156,8 +175,7 @@ export class ChatRoom {
     this.#resumable.delete(conn);
     this.#ahead.delete(conn);
     if (!this.clients.delete(conn.id)) return;
-    this.broadcast(`User ${conn.id} left the chat`);
-    this.#sendPresence();
+    this.#announce(`User ${conn.id} left the chat`, { leave: conn.id });
   }
 
   /**
@@ -213,7 +231,8 @@ export class ChatRoom {
 
   #sendPresence(): void {
     if (this.#resumable.size === 0) return;
-    const frame = encodeFrame({ type: "presence", online: [...this.clients.keys()] });
+    const online = this.#broker ? [...this.#online] : [...this.clients.keys()];
+    const frame = encodeFrame({ type: "presence", online });
     for (const conn of this.#resumable) conn.send(frame);
   }
 

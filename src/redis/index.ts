@@ -17,6 +17,14 @@
  * publication checks it in the same script that adds the entry, so a Redis that
  * came back empty refuses messages instead of numbering them from 1 again.
  *
+ * Presence: who is online lives in the hash `polysocket:{room}:members`
+ * (member → process), changed by the same script that adds the join or leave
+ * notice, so the online list and the stream agree. Every process beats every
+ * `heartbeatInterval` ms in the sorted set `polysocket:{room}:processes`
+ * (process → deadline, by Redis's clock); members of a process whose deadline
+ * passed (`deadAfter`, e.g. it was SIGKILLed) get their leave announced, once,
+ * by whichever process notices first.
+ *
  * @example
  * ```ts
  * import { Server } from "polysocket";
@@ -33,7 +41,7 @@
  * @module
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { BrokerEntry, RoomBroker } from "../core/broker.ts";
+import type { BrokerEntry, PresenceChange, RoomBroker } from "../core/broker.ts";
 import { ChatRoom, type ChatRoomOptions } from "../core/chat-room.ts";
 import { randomId } from "../core/id.ts";
 
@@ -52,6 +60,10 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** Where connection trouble and read errors go; the broker keeps retrying. Default `console.error`. */
   onError?: (error: unknown) => void;
+  /** How often this process tells Redis it is alive, in ms. Default 1000. */
+  heartbeatInterval?: number;
+  /** After how long without a heartbeat a process counts as dead and its members as gone, in ms. Default 5000. */
+  deadAfter?: number;
   /**
    * Extra ioredis options (its `RedisOptions`: timeouts, TLS, `maxRetriesPerRequest`,
    * `retryStrategy`…), typed loosely here so that this module's types stand alone.
@@ -59,12 +71,34 @@ export interface RedisBrokerOptions {
   redis?: { readonly [option: string]: unknown };
 }
 
-// KEYS: epoch, stream. ARGV: epoch, retained, text. Refuses when the epoch is not ours (Redis lost the room).
+// KEYS: epoch, stream, members. ARGV: epoch, retained, text, kind ("", "j" or "l"), member, process.
+// Refuses when the epoch is not ours (Redis lost the room); a leave of a member not online is skipped.
 const PUBLISH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('POLYSOCKET_EPOCH the room restarted in Redis (its data was lost); message not stored')
 end
+if ARGV[4] == 'j' then
+  redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3], 'j', ARGV[5])
+elseif ARGV[4] == 'l' then
+  if redis.call('HDEL', KEYS[3], ARGV[5]) == 0 then return false end
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3], 'l', ARGV[5])
+end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3])`;
+
+// KEYS: processes, members. ARGV: process, deadAfter. Beats for this process, forgets dead
+// processes, and returns the members whose process is dead or unknown (their leaves are due).
+const HEARTBEAT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local orphans = {}
+local members = redis.call('HGETALL', KEYS[2])
+for i = 1, #members, 2 do
+  if not redis.call('ZSCORE', KEYS[1], members[i + 1]) then table.insert(orphans, members[i]) end
+end
+return orphans`;
 
 /** Pause before reading again after a failed read, in ms. */
 const RETRY_MS = 250;
@@ -78,9 +112,15 @@ export class RedisBroker implements RoomBroker {
   readonly epoch: string;
   readonly history: readonly BrokerEntry[];
   readonly lastSeq: number;
+  readonly online: readonly string[];
+  /** This process's id in the room's presence. */
+  readonly process: string;
   readonly #commands: Redis;
   readonly #reader: Redis;
-  readonly #keys: { epoch: string; stream: string };
+  readonly #keys: Keys;
+  readonly #timing: { heartbeatInterval: number; deadAfter: number };
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #orphaned: ((members: readonly string[]) => void) | undefined;
   readonly #retained: number;
   readonly #onError: (error: unknown) => void;
   #deliver: ((entry: BrokerEntry) => void) | undefined;
@@ -89,8 +129,16 @@ export class RedisBroker implements RoomBroker {
 
   private constructor(
     commands: Redis,
-    keys: { epoch: string; stream: string },
-    state: { epoch: string; history: BrokerEntry[]; lastSeq: number; retained: number },
+    keys: Keys,
+    state: {
+      epoch: string;
+      history: BrokerEntry[];
+      lastSeq: number;
+      online: string[];
+      process: string;
+      retained: number;
+    },
+    timing: { heartbeatInterval: number; deadAfter: number },
     onError: (error: unknown) => void,
   ) {
     this.#commands = commands;
@@ -99,6 +147,9 @@ export class RedisBroker implements RoomBroker {
     this.epoch = state.epoch;
     this.history = state.history;
     this.lastSeq = state.lastSeq;
+    this.online = state.online;
+    this.process = state.process;
+    this.#timing = timing;
     this.#retained = state.retained;
     this.#onError = onError;
     // ioredis reconnects by itself; errors between attempts are reported, not thrown.
@@ -108,12 +159,21 @@ export class RedisBroker implements RoomBroker {
   /** Connects, creates or reads the room's epoch, and reads the recent history. */
   static async open(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
     const { room = "chat", historyLimit = 1000, prefix = "polysocket", onError = console.error } = options;
+    const { heartbeatInterval = 1000, deadAfter = 5000 } = options;
+    if (!(heartbeatInterval > 0 && deadAfter > heartbeatInterval)) {
+      throw new TypeError("heartbeatInterval must be positive and deadAfter longer than it");
+    }
     if (!Number.isInteger(historyLimit) || historyLimit < 0) {
       throw new TypeError(`historyLimit must be a non-negative integer, got ${String(historyLimit)}`);
     }
     // The braces keep both keys in one Redis Cluster slot, as the publish script needs.
     const base = `${prefix}:{${room}}`;
-    const keys = { epoch: `${base}:epoch`, stream: `${base}:stream` };
+    const keys: Keys = {
+      epoch: `${base}:epoch`,
+      stream: `${base}:stream`,
+      members: `${base}:members`,
+      processes: `${base}:processes`,
+    };
     const redisOptions = { lazyConnect: true, ...options.redis } as RedisOptions;
     const commands = options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions);
     // The first connection error says more than the "Connection is closed" that connect() rejects with.
@@ -124,24 +184,30 @@ export class RedisBroker implements RoomBroker {
     commands.on("error", early);
     try {
       await commands.connect();
-      await commands.set(keys.epoch, randomId(), "NX");
-      const epoch = (await commands.get(keys.epoch)) as string;
-      const latest = (await commands.xrevrange(
-        keys.stream,
-        "+",
-        "-",
-        "COUNT",
-        Math.max(historyLimit, 1),
-      )) as StreamEntry[];
-      const history = latest.reverse().map(toEntry);
-      const lastSeq = history.at(-1)?.seq ?? 0;
-      const retained = Math.max(historyLimit, MIN_RETAINED);
-      return new RedisBroker(
-        commands,
-        keys,
-        { epoch, history: historyLimit === 0 ? [] : history, lastSeq, retained },
-        onError,
-      );
+      const process = randomId();
+      await commands.eval(HEARTBEAT, 2, keys.processes, keys.members, process, deadAfter);
+      // One transaction: the history, the last number and who is online, as of the same moment.
+      const snapshot = await commands
+        .multi()
+        .set(keys.epoch, randomId(), "NX")
+        .get(keys.epoch)
+        .xrevrange(keys.stream, "+", "-", "COUNT", Math.max(historyLimit, 1))
+        .hkeys(keys.members)
+        .exec();
+      const results = (snapshot ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      const history = (results[2] as StreamEntry[]).reverse().map(toEntry);
+      const state = {
+        epoch: results[1] as string,
+        history: historyLimit === 0 ? [] : history,
+        lastSeq: history.at(-1)?.seq ?? 0,
+        online: results[3] as string[],
+        process,
+        retained: Math.max(historyLimit, MIN_RETAINED),
+      };
+      return new RedisBroker(commands, keys, state, { heartbeatInterval, deadAfter }, onError);
     } catch (error) {
       commands.disconnect();
       const { host, port } = commands.options;
@@ -152,30 +218,46 @@ export class RedisBroker implements RoomBroker {
     }
   }
 
-  subscribe(deliver: (entry: BrokerEntry) => void): void {
+  subscribe(deliver: (entry: BrokerEntry) => void, orphaned: (members: readonly string[]) => void): void {
     if (this.#deliver) throw new Error("RedisBroker.subscribe: already subscribed");
     this.#deliver = deliver;
+    this.#orphaned = orphaned;
     this.#reading = this.#read(`0-${this.lastSeq}`);
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#timing.heartbeatInterval);
   }
 
-  async publish(text: string): Promise<number> {
+  async publish(text: string, change: PresenceChange = {}): Promise<number> {
+    const [kind, member] =
+      change.join !== undefined
+        ? ["j", change.join]
+        : change.leave !== undefined
+          ? ["l", change.leave]
+          : ["", ""];
+    const keys = this.#keys;
     const id = (await this.#commands.eval(
       PUBLISH,
-      2,
-      this.#keys.epoch,
-      this.#keys.stream,
+      3,
+      keys.epoch,
+      keys.stream,
+      keys.members,
       this.epoch,
       this.#retained,
       text,
-    )) as string;
-    return seqOf(id);
+      kind,
+      member,
+      this.process,
+    )) as string | null;
+    return id === null ? 0 : seqOf(id);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     this.#reader.disconnect(); // interrupts the blocking read
     await this.#reading;
+    // Leaving for good: any member still registered here is announced gone by the others.
+    await this.#commands.zrem(this.#keys.processes, this.process).catch(() => undefined);
     await this.#commands.quit().catch(() => this.#commands.disconnect());
   }
 
@@ -205,6 +287,24 @@ export class RedisBroker implements RoomBroker {
     }
   }
 
+  /** Tells Redis this process is alive; hands over the members of processes that are not. */
+  async #beat(): Promise<void> {
+    const { processes, members } = this.#keys;
+    try {
+      const orphans = (await this.#commands.eval(
+        HEARTBEAT,
+        2,
+        processes,
+        members,
+        this.process,
+        this.#timing.deadAfter,
+      )) as string[];
+      if (orphans.length > 0 && !this.#closed) this.#orphaned?.(orphans);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
   #hand(entry: BrokerEntry): void {
     try {
       this.#deliver?.(entry);
@@ -229,8 +329,28 @@ export async function redisChatRoom(
   return new ChatRoom({ historyLimit: options.historyLimit, broker, onError: options.onError });
 }
 
+interface Keys {
+  readonly epoch: string;
+  readonly stream: string;
+  readonly members: string;
+  readonly processes: string;
+}
+
+/** A stream entry: `t` the text, `j` or `l` the member it announces as joined or gone. */
 function toEntry([id, fields]: StreamEntry): BrokerEntry {
-  return { seq: seqOf(id), text: fields[1] ?? "" };
+  const field = (name: string) => {
+    for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+    return undefined;
+  };
+  const entry: { seq: number; text: string; join?: string; leave?: string } = {
+    seq: seqOf(id),
+    text: field("t") ?? "",
+  };
+  const join = field("j");
+  const leave = field("l");
+  if (join !== undefined) entry.join = join;
+  if (leave !== undefined) entry.leave = leave;
+  return entry;
 }
 
 /** `0-42` → 42: the room's entries all have 0 as their first half. */
