@@ -40,12 +40,17 @@ class WireClient {
     return this.frames()[0]!;
   }
 
-  /** Waits for a presence frame listing exactly `online`, in any order. */
-  async presence(online: string[]): Promise<void> {
-    const want = JSON.stringify([...online].sort());
+  /** Waits for a presence frame listing everyone in `online` and nobody in `gone`. */
+  async presence(online: string[], gone: string[] = []): Promise<void> {
     for (;;) {
       const frame = JSON.parse(await this.client.nextText()) as Frame;
-      if (frame.type === "presence" && JSON.stringify([...frame.online!].sort()) === want) return;
+      if (frame.type !== "presence") continue;
+      if (
+        online.every((id) => frame.online!.includes(id)) &&
+        !gone.some((id) => frame.online!.includes(id))
+      ) {
+        return;
+      }
     }
   }
 
@@ -137,8 +142,13 @@ describe.skipIf(unavailable !== undefined)(
       for (let n = 10; n < 20; n++) talker.send(`move ${n}`);
       await watcher.until((data) => data.endsWith(": move 19"));
       const moved = await WireClient.open(url("bun"), `${moverWelcome.epoch}.${lastSeq}`);
-      expect((await moved.welcome()).epoch).toBe(moverWelcome.epoch);
+      const movedWelcome = await moved.welcome();
+      expect(movedWelcome.epoch).toBe(moverWelcome.epoch);
       await moved.until((data) => data.endsWith(": move 19"));
+      // Compare once the watcher (on another process) is as far as the moved client can be.
+      const movedJoin = `User ${movedWelcome.id} joined the chat`;
+      await moved.until((data) => data === movedJoin);
+      await watcher.until((data) => data === movedJoin);
 
       // Over the wire: before and after the move, every number once, consecutive.
       const received = [...before, ...moved.messages()];
@@ -168,14 +178,53 @@ describe.skipIf(unavailable !== undefined)(
       await node.until((data) => data === gone);
       // Heartbeats every 1 s, dead after 5 s without one: noticed well within 10 s.
       expect(Date.now() - killedAt).toBeLessThan(10_000);
-      await node.presence(ids.slice(0, 2));
-      await bun.presence(ids.slice(0, 2));
+      await node.presence(ids.slice(0, 2), ids.slice(2));
+      await bun.presence(ids.slice(0, 2), ids.slice(2));
       // Both survivors noticed; the leave went out once all the same.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       for (const client of [node, bun]) {
         expect(client.messages().filter((m) => m.data === gone)).toHaveLength(1);
       }
       await Promise.all([node.client.close(), bun.client.close()]);
+    });
+
+    // After the kill: Node and Bun remain.
+    test("Redis restarted empty mid-chat: clients stay, the outage is reported, a message sent during it is refused to its sender, the room starts over", async (ctx) => {
+      if (!redis.owned) ctx.skip(); // the Redis at REDIS_URL is not ours to restart
+      const plain = await TestClient.open(url("node"));
+      plain.send("before the restart");
+      const echo = await plain.nextUntil((m) => m.endsWith(": before the restart"));
+      const plainId = /^User (\S+): /.exec(echo)![1]!;
+      const wire = await WireClient.open(url("bun"));
+      const oldEpoch = (await wire.welcome()).epoch!;
+      await wire.until((data) => data.endsWith(" joined the chat"));
+      const lastSeq = wire.messages().at(-1)!.seq;
+
+      await redis.stop();
+      plain.send("during the outage");
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the server got it while Redis was down
+      await redis.restart(); // empty: no persistence
+
+      // Refused, not lost, not numbered in a new room as if nothing happened.
+      const verdict = await plain.nextUntil(
+        (m) => m.startsWith("Message not delivered") || m.endsWith("outage"),
+      );
+      expect(verdict).toMatch(/^Message not delivered: POLYSOCKET_EPOCH the room restarted in Redis/);
+      // The resumable client is sent off to reconnect; the plain one stays and is announced again.
+      expect((await wire.client.closed).code).toBe(1012);
+      await plain.nextUntil((m) => m === `User ${plainId} joined the chat`);
+      plain.send("after the restart");
+      await plain.nextUntil((m) => m === `User ${plainId}: after the restart`);
+
+      // Resuming with the old epoch: a welcome in the new one, numbering from 1.
+      const back = await WireClient.open(url("bun"), `${oldEpoch}.${lastSeq}`);
+      const welcome = await back.welcome();
+      expect(welcome.epoch).not.toBe(oldEpoch);
+      await back.until((data) => data === `User ${plainId}: after the restart`);
+      expect(back.messages()[0]!.seq).toBe(1);
+      const reported = servers.get("node")!.process.stderr + servers.get("bun")!.process.stderr;
+      expect(reported).toMatch(/lost its data in Redis: started over as epoch/);
+      await Promise.all([plain.close(), back.client.close()]);
     });
   },
 );

@@ -20,6 +20,19 @@ export interface BrokerEntry {
   readonly leave?: string;
 }
 
+/** What a broker tells the room it serves. */
+export interface BrokerListener {
+  /** The next message of the stream: once each, in order, own publications included. */
+  message(entry: BrokerEntry): void;
+  /** Members whose process vanished without saying goodbye: the room announces their leaves. */
+  orphaned(members: readonly string[]): void;
+  /**
+   * The store lost the room (e.g. Redis came back empty): numbering starts over
+   * at 1 under a new `epoch`, and nobody is online there any more.
+   */
+  restarted(epoch: string): void;
+}
+
 /** Who a join or leave notice is about. */
 export interface PresenceChange {
   /** The member (connection id) that joined. */
@@ -42,12 +55,8 @@ export interface RoomBroker {
   readonly lastSeq: number;
   /** Members online in every process when the broker opened, as of {@link lastSeq}. */
   readonly online: readonly string[];
-  /**
-   * Starts handing over every message after {@link lastSeq}, once each and in
-   * order, own publications included. `orphaned` receives members whose process
-   * vanished without saying goodbye; the room announces their leaves. Called once, by the room.
-   */
-  subscribe(deliver: (entry: BrokerEntry) => void, orphaned: (members: readonly string[]) => void): void;
+  /** Starts telling `listener` every message after {@link lastSeq}, and what else happens. Called once, by the room. */
+  subscribe(listener: BrokerListener): void;
   /**
    * Stores `text` as the room's next message; resolves with its sequence
    * number, rejects if it was not stored. With `change`, the message is the

@@ -35,8 +35,7 @@ type Entry = BrokerEntry;
 export class ChatRoom {
   /** Members by connection id. */
   readonly clients: Map<string, Connection> = new Map();
-  /** Id of the room's numbering (random, or the broker's); resuming clients from another epoch start over. */
-  readonly epoch: string;
+  #epoch: string;
   readonly #history: Entry[] = [];
   readonly #limit: number;
   /** Members that speak the resumable protocol. */
@@ -62,18 +61,27 @@ export class ChatRoom {
     this.#limit = historyLimit;
     this.#broker = options.broker;
     this.#onError = options.onError ?? console.error;
-    this.epoch = this.#broker?.epoch ?? randomId();
+    this.#epoch = this.#broker?.epoch ?? randomId();
     if (this.#broker) {
       this.#seq = this.#broker.lastSeq;
       if (historyLimit > 0) this.#history.push(...this.#broker.history.slice(-historyLimit));
       for (const id of this.#broker.online) this.#online.add(id);
-      this.#broker.subscribe(
-        (entry) => this.#deliver(entry),
-        (members) => {
+      this.#broker.subscribe({
+        message: (entry) => this.#deliver(entry),
+        orphaned: (members) => {
           for (const id of members) this.#announce(`User ${id} left the chat`, { leave: id });
         },
-      );
+        restarted: (epoch) => this.#restarted(epoch),
+      });
     }
+  }
+
+  /**
+   * Id of the room's numbering (random, or the broker's, shared by every
+   * process); resuming clients from another epoch start over.
+   */
+  get epoch(): string {
+    return this.#epoch;
   }
 
   /** The most recent messages, oldest first, at most `historyLimit` of them. */
@@ -119,6 +127,24 @@ export class ChatRoom {
   /** Detaches from the broker (if any); the members stay connected. */
   async close(): Promise<void> {
     await this.#broker?.close();
+  }
+
+  /**
+   * The broker's store lost the room: start over under the new epoch. Resumable
+   * members are closed with 1012 (their clients reconnect and report the
+   * restart); plain members stay, and their joins are announced again so that
+   * every process knows they are online.
+   */
+  #restarted(epoch: string): void {
+    this.#epoch = epoch;
+    this.#seq = 0;
+    this.#history.length = 0;
+    this.#online.clear();
+    this.#ahead.clear();
+    for (const conn of this.clients.values()) {
+      if (this.#resumable.has(conn)) conn.close(1012, "room restarted");
+      else this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
+    }
   }
 
   /** One message of the stream, in order: into the history, out to every member. */

@@ -25,6 +25,14 @@
  * passed (`deadAfter`, e.g. it was SIGKILLed) get their leave announced, once,
  * by whichever process notices first.
  *
+ * Redis going away: ioredis reconnects by itself; errors go to `onError`; the
+ * reader resumes after the last id it delivered, and publications wait in
+ * ioredis's queue (or fail after `maxRetriesPerRequest` attempts, refused to
+ * their sender). Redis coming back *empty* (no persistence) is noticed by the
+ * epoch check (in a publication, a heartbeat, or an entry of another epoch):
+ * the room starts over under a new epoch (see `ChatRoom`), and a publication
+ * that was meant for the old one is refused, never numbered anew.
+ *
  * @example
  * ```ts
  * import { Server } from "polysocket";
@@ -41,7 +49,7 @@
  * @module
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { BrokerEntry, PresenceChange, RoomBroker } from "../core/broker.ts";
+import type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "../core/broker.ts";
 import { ChatRoom, type ChatRoomOptions } from "../core/chat-room.ts";
 import { randomId } from "../core/id.ts";
 
@@ -79,15 +87,15 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 if ARGV[4] == 'j' then
   redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3], 'j', ARGV[5])
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 'e', ARGV[1], 't', ARGV[3], 'j', ARGV[5])
 elseif ARGV[4] == 'l' then
   if redis.call('HDEL', KEYS[3], ARGV[5]) == 0 then return false end
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3], 'l', ARGV[5])
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 'e', ARGV[1], 't', ARGV[3], 'l', ARGV[5])
 end
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 't', ARGV[3])`;
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 'e', ARGV[1], 't', ARGV[3])`;
 
-// KEYS: processes, members. ARGV: process, deadAfter. Beats for this process, forgets dead
-// processes, and returns the members whose process is dead or unknown (their leaves are due).
+// KEYS: processes, members, epoch. ARGV: process, deadAfter. Beats for this process, forgets dead
+// processes; returns the room's epoch ("" if none) and the members whose process is dead or unknown.
 const HEARTBEAT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -98,18 +106,17 @@ local members = redis.call('HGETALL', KEYS[2])
 for i = 1, #members, 2 do
   if not redis.call('ZSCORE', KEYS[1], members[i + 1]) then table.insert(orphans, members[i]) end
 end
-return orphans`;
+return {redis.call('GET', KEYS[3]) or '', orphans}`;
 
 /** Pause before reading again after a failed read, in ms. */
 const RETRY_MS = 250;
-/** Longest `XREAD BLOCK`, in ms: the reader wakes up at least this often. */
-const BLOCK_MS = 5000;
+/** Longest `XREAD BLOCK`, in ms: the reader wakes up at least this often (and notices a restart). */
+const BLOCK_MS = 2000;
 
 type StreamEntry = [id: string, fields: string[]];
 
 /** A {@link RoomBroker} on a Redis Stream; see the module documentation. */
 export class RedisBroker implements RoomBroker {
-  readonly epoch: string;
   readonly history: readonly BrokerEntry[];
   readonly lastSeq: number;
   readonly online: readonly string[];
@@ -120,10 +127,17 @@ export class RedisBroker implements RoomBroker {
   readonly #keys: Keys;
   readonly #timing: { heartbeatInterval: number; deadAfter: number };
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #orphaned: ((members: readonly string[]) => void) | undefined;
+
   readonly #retained: number;
   readonly #onError: (error: unknown) => void;
-  #deliver: ((entry: BrokerEntry) => void) | undefined;
+  #listener: BrokerListener | undefined;
+  #epoch: string;
+  /** The last stream id handed over. */
+  #after: string;
+  /** Bumped when the room restarts in Redis: a read begun before is stale. */
+  #generation = 0;
+  #restarting: Promise<void> | undefined;
+  readonly #room: string;
   #closed = false;
   #reading: Promise<void> | undefined;
 
@@ -138,13 +152,15 @@ export class RedisBroker implements RoomBroker {
       process: string;
       retained: number;
     },
-    timing: { heartbeatInterval: number; deadAfter: number },
+    timing: { heartbeatInterval: number; deadAfter: number; room: string },
     onError: (error: unknown) => void,
   ) {
     this.#commands = commands;
     this.#reader = commands.duplicate();
     this.#keys = keys;
-    this.epoch = state.epoch;
+    this.#epoch = state.epoch;
+    this.#after = `0-${state.lastSeq}`;
+    this.#room = timing.room;
     this.history = state.history;
     this.lastSeq = state.lastSeq;
     this.online = state.online;
@@ -185,7 +201,7 @@ export class RedisBroker implements RoomBroker {
     try {
       await commands.connect();
       const process = randomId();
-      await commands.eval(HEARTBEAT, 2, keys.processes, keys.members, process, deadAfter);
+      await commands.eval(HEARTBEAT, 3, keys.processes, keys.members, keys.epoch, process, deadAfter);
       // One transaction: the history, the last number and who is online, as of the same moment.
       const snapshot = await commands
         .multi()
@@ -207,7 +223,7 @@ export class RedisBroker implements RoomBroker {
         process,
         retained: Math.max(historyLimit, MIN_RETAINED),
       };
-      return new RedisBroker(commands, keys, state, { heartbeatInterval, deadAfter }, onError);
+      return new RedisBroker(commands, keys, state, { heartbeatInterval, deadAfter, room }, onError);
     } catch (error) {
       commands.disconnect();
       const { host, port } = commands.options;
@@ -218,11 +234,15 @@ export class RedisBroker implements RoomBroker {
     }
   }
 
-  subscribe(deliver: (entry: BrokerEntry) => void, orphaned: (members: readonly string[]) => void): void {
-    if (this.#deliver) throw new Error("RedisBroker.subscribe: already subscribed");
-    this.#deliver = deliver;
-    this.#orphaned = orphaned;
-    this.#reading = this.#read(`0-${this.lastSeq}`);
+  /** Id of the room's numbering, shared by every process; changes if Redis lost the room. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  subscribe(listener: BrokerListener): void {
+    if (this.#listener) throw new Error("RedisBroker.subscribe: already subscribed");
+    this.#listener = listener;
+    this.#reading = this.#read();
     this.#heartbeat = setInterval(() => void this.#beat(), this.#timing.heartbeatInterval);
   }
 
@@ -234,19 +254,25 @@ export class RedisBroker implements RoomBroker {
           ? ["l", change.leave]
           : ["", ""];
     const keys = this.#keys;
-    const id = (await this.#commands.eval(
-      PUBLISH,
-      3,
-      keys.epoch,
-      keys.stream,
-      keys.members,
-      this.epoch,
-      this.#retained,
-      text,
-      kind,
-      member,
-      this.process,
-    )) as string | null;
+    let id: string | null;
+    try {
+      id = (await this.#commands.eval(
+        PUBLISH,
+        3,
+        keys.epoch,
+        keys.stream,
+        keys.members,
+        this.#epoch,
+        this.#retained,
+        text,
+        kind,
+        member,
+        this.process,
+      )) as string | null;
+    } catch (error) {
+      if (String((error as Error).message).includes("POLYSOCKET_EPOCH")) void this.#restart();
+      throw error;
+    }
     return id === null ? 0 : seqOf(id);
   }
 
@@ -261,10 +287,11 @@ export class RedisBroker implements RoomBroker {
     await this.#commands.quit().catch(() => this.#commands.disconnect());
   }
 
-  /** Reads the stream after `lastId`, forever, handing each entry over in order. */
-  async #read(lastId: string): Promise<void> {
-    let after = lastId;
+  /** Reads the stream after the last id handed over, forever, handing each entry over in order. */
+  async #read(): Promise<void> {
     while (!this.#closed) {
+      const generation = this.#generation;
+      const after = this.#after;
       try {
         const reply = (await this.#reader.xread(
           "COUNT",
@@ -275,9 +302,17 @@ export class RedisBroker implements RoomBroker {
           this.#keys.stream,
           after,
         )) as [string, StreamEntry[]][] | null;
-        for (const entry of reply?.[0]?.[1] ?? []) {
-          after = entry[0];
-          this.#hand(toEntry(entry));
+        for (const raw of reply?.[0]?.[1] ?? []) {
+          if (generation !== this.#generation) break; // read before a restart: read again from the start
+          const entry = toEntry(raw);
+          if (entry.epoch !== this.#epoch) {
+            await this.#restart(); // another process started the room over?
+            if (generation !== this.#generation) break;
+            this.#after = raw[0]; // no: a stray entry of an older epoch, not part of this room
+            continue;
+          }
+          this.#after = raw[0];
+          this.#hand(entry);
         }
       } catch (error) {
         if (this.#closed) return;
@@ -291,23 +326,52 @@ export class RedisBroker implements RoomBroker {
   async #beat(): Promise<void> {
     const { processes, members } = this.#keys;
     try {
-      const orphans = (await this.#commands.eval(
+      const [epoch, orphans] = (await this.#commands.eval(
         HEARTBEAT,
-        2,
+        3,
         processes,
         members,
+        this.#keys.epoch,
         this.process,
         this.#timing.deadAfter,
-      )) as string[];
-      if (orphans.length > 0 && !this.#closed) this.#orphaned?.(orphans);
+      )) as [string, string[]];
+      if (epoch !== this.#epoch) return void (await this.#restart());
+      if (orphans.length > 0 && !this.#closed) this.#listener?.orphaned(orphans);
     } catch (error) {
       this.#report(error);
     }
   }
 
+  /**
+   * Redis no longer holds our epoch (it came back empty, or another process
+   * already started the room over): adopt the room's new epoch, or create it,
+   * read the stream from its start, and tell the room.
+   */
+  #restart(): Promise<void> {
+    this.#restarting ??= (async () => {
+      try {
+        await this.#commands.set(this.#keys.epoch, randomId(), "NX");
+        const epoch = await this.#commands.get(this.#keys.epoch);
+        if (epoch === null || epoch === this.#epoch || this.#closed) return;
+        this.#epoch = epoch;
+        this.#after = "0-0";
+        this.#generation++;
+        this.#report(
+          new Error(`room "${this.#room}" lost its data in Redis: started over as epoch ${epoch}`),
+        );
+        this.#listener?.restarted(epoch);
+      } catch (error) {
+        this.#report(error);
+      } finally {
+        this.#restarting = undefined;
+      }
+    })();
+    return this.#restarting;
+  }
+
   #hand(entry: BrokerEntry): void {
     try {
-      this.#deliver?.(entry);
+      this.#listener?.message(entry);
     } catch (error) {
       this.#report(error);
     }
@@ -336,15 +400,16 @@ interface Keys {
   readonly processes: string;
 }
 
-/** A stream entry: `t` the text, `j` or `l` the member it announces as joined or gone. */
-function toEntry([id, fields]: StreamEntry): BrokerEntry {
+/** A stream entry: `e` its epoch, `t` the text, `j` or `l` the member it announces as joined or gone. */
+function toEntry([id, fields]: StreamEntry): BrokerEntry & { epoch: string } {
   const field = (name: string) => {
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
     return undefined;
   };
-  const entry: { seq: number; text: string; join?: string; leave?: string } = {
+  const entry: { seq: number; text: string; epoch: string; join?: string; leave?: string } = {
     seq: seqOf(id),
     text: field("t") ?? "",
+    epoch: field("e") ?? "",
   };
   const join = field("j");
   const leave = field("l");
