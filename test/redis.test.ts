@@ -85,7 +85,7 @@ describe.skipIf(unavailable !== undefined)(
     });
     afterAll(async () => {
       await Promise.all([...servers.values()].map((s) => s.process.stop("SIGKILL")));
-      await redis?.stop();
+      await redis?.dispose();
     });
 
     test("every client on every process receives every message, in the same order", async () => {
@@ -189,6 +189,37 @@ describe.skipIf(unavailable !== undefined)(
     });
 
     // After the kill: Node and Bun remain.
+    test("Redis restarted with its data mid-chat: a message sent during the outage is delivered after it, numbering goes on", async (ctx) => {
+      if (!redis.owned) ctx.skip(); // the Redis at REDIS_URL is not ours to restart
+      const plain = await TestClient.open(url("node"));
+      plain.send("before the outage");
+      const echo = await plain.nextUntil((m) => m.endsWith(": before the outage"));
+      const plainId = /^User (\S+): /.exec(echo)![1]!;
+      const wire = await WireClient.open(url("bun"));
+      const epoch = (await wire.welcome()).epoch!;
+      await wire.until((data) => data === echo);
+      const lastSeq = wire.messages().at(-1)!.seq;
+
+      await redis.stop({ save: true });
+      plain.send("during the outage");
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the server got it while Redis was down
+      await redis.restart({ keep: true });
+
+      // Delivered after the outage, to both processes' clients, numbered on from where the room was.
+      const during = `User ${plainId}: during the outage`;
+      await plain.nextUntil((m) => m === during);
+      await wire.until((data) => data === during);
+      const numbered = wire.messages().filter((m) => m.seq > lastSeq);
+      expect(numbered.map((m) => m.seq)).toEqual(numbered.map((_, i) => lastSeq + 1 + i));
+      expect(numbered.at(-1)!.data).toBe(during);
+      // Same room: no restart, the resumable client stayed connected.
+      const again = await WireClient.open(url("node"), `${epoch}.${lastSeq}`);
+      expect((await again.welcome()).epoch).toBe(epoch);
+      await again.until((data) => data === during);
+      expect(wire.client.socket.readyState).toBe(1); // OPEN
+      await Promise.all([plain.close(), wire.client.close(), again.client.close()]);
+    });
+
     test("Redis restarted empty mid-chat: clients stay, the outage is reported, a message sent during it is refused to its sender, the room starts over", async (ctx) => {
       if (!redis.owned) ctx.skip(); // the Redis at REDIS_URL is not ours to restart
       const plain = await TestClient.open(url("node"));

@@ -5,9 +5,10 @@
  * the Redis tests skip with one line, unless `POLYSOCKET_REQUIRE_REDIS=1`
  * (set by .ci/run), which makes them fail instead.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
 /** The redis-server on PATH, if any. */
@@ -32,6 +33,8 @@ export function redisUnavailable(): string | undefined {
 export class TestRedis {
   readonly url: string;
   readonly #port: number | undefined;
+  /** Where a server stopped with `save` leaves its data for the next start. */
+  readonly #dir = mkdtempSync(join(tmpdir(), "polysocket-redis-"));
   #child: ChildProcess | undefined;
 
   private constructor(url: string, port?: number) {
@@ -53,11 +56,16 @@ export class TestRedis {
     return this.#port !== undefined;
   }
 
-  /** Starts the throwaway server (again, empty) on its port; resolves once it accepts connections. */
-  async restart(): Promise<void> {
+  /**
+   * Starts the throwaway server on its port, empty (or, with `keep`, with what
+   * the last `stop({ save: true })` saved); resolves once it accepts connections.
+   */
+  async restart({ keep = false }: { keep?: boolean } = {}): Promise<void> {
     if (this.#port === undefined) throw new Error("cannot restart the Redis at REDIS_URL");
     await this.stop();
+    if (!keep) rmSync(join(this.#dir, "dump.rdb"), { force: true });
     const args = ["--port", String(this.#port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    args.push("--dir", this.#dir);
     const child = spawn(redisServerBinary()!, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
     let output = "";
@@ -78,14 +86,21 @@ export class TestRedis {
     child.stdout!.resume();
   }
 
-  /** Stops the throwaway server (its data is gone). */
-  async stop(): Promise<void> {
+  /** Stops the throwaway server: killed, its data gone; or, with `save`, shut down after saving it. */
+  async stop({ save = false }: { save?: boolean } = {}): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
+    if (save) spawnSync("redis-cli", ["-p", String(this.#port), "shutdown", "save"], { stdio: "ignore" });
+    else child.kill("SIGKILL");
     await exited;
+  }
+
+  /** Stops the server and removes its data directory. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
