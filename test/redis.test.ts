@@ -4,6 +4,7 @@
  * Skips with one line without Redis, fails instead when CI requires it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startChatServer } from "../src/cli/chat-server.ts";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
 import { redisUnavailable, TestRedis } from "./harness/redis.ts";
@@ -69,10 +70,10 @@ describe.skipIf(unavailable !== undefined)(
     let redis: TestRedis;
     const servers = new Map<Runtime, { process: RuntimeProcess; url: string }>();
     const url = (runtime: Runtime) => servers.get(runtime)!.url;
+    const room = `test-${Date.now()}-${process.pid}`;
 
     beforeAll(async () => {
       redis = await TestRedis.start();
-      const room = `test-${Date.now()}-${process.pid}`;
       await Promise.all(
         RUNTIMES.map(async (runtime) => {
           const env = { PORT: "0", HISTORY_LIMIT: "100", REDIS_URL: redis.url, CHAT_ROOM: room };
@@ -163,6 +164,28 @@ describe.skipIf(unavailable !== undefined)(
       );
       await Promise.all([watcher.client.close(), talker.close(), moved.client.close()]);
     });
+    test("startChatServer({ redis }), what `polysocket chat --redis` runs, serves the same room", async () => {
+      const chat = await startChatServer({
+        port: 0,
+        hostname: "127.0.0.1",
+        redis: redis.url,
+        room,
+        historyLimit: 100,
+        onError: () => undefined,
+      });
+      try {
+        const here = await TestClient.open(`ws://127.0.0.1:${chat.port}/chat`);
+        const there = await TestClient.open(url("deno"));
+        here.send("from the in-process server");
+        await there.nextUntil((m) => m.endsWith(": from the in-process server"));
+        there.send("from the deno process");
+        await here.nextUntil((m) => m.endsWith(": from the deno process"));
+        await Promise.all([here.close(), there.close()]);
+      } finally {
+        await chat.close();
+      }
+    });
+
     // Last: it kills the Deno process.
     test("presence spans every process; the users of a SIGKILLed process are announced gone, once, within seconds", async () => {
       const node = await WireClient.open(url("node"));
