@@ -186,6 +186,30 @@ describe.skipIf(unavailable !== undefined)(
       }
     });
 
+    test("a process paused past deadAfter: its user is announced gone, then back once it resumes", async () => {
+      const watcher = await WireClient.open(url("node"));
+      await watcher.welcome();
+      const sleeper = await TestClient.open(url("deno"));
+      sleeper.send("going to sleep");
+      const echo = await sleeper.nextUntil((m) => m.endsWith(": going to sleep"));
+      const sleeperId = /^User (\S+): /.exec(echo)![1]!;
+      await watcher.until((data) => data === echo);
+
+      const deno = servers.get("deno")!.process;
+      deno.signal("SIGSTOP");
+      try {
+        await watcher.until((data) => data === `User ${sleeperId} left the chat`);
+      } finally {
+        deno.signal("SIGCONT");
+      }
+      await watcher.until((data) => data === `User ${sleeperId} joined the chat`);
+      await watcher.presence([sleeperId]);
+      // Its connection survived the pause.
+      sleeper.send("awake");
+      await watcher.until((data) => data === `User ${sleeperId}: awake`);
+      await Promise.all([watcher.client.close(), sleeper.close()]);
+    });
+
     // Last: it kills the Deno process.
     test("presence spans every process; the users of a SIGKILLed process are announced gone, once, within seconds", async () => {
       const node = await WireClient.open(url("node"));

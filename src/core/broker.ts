@@ -31,6 +31,11 @@ export interface BrokerListener {
    * at 1 under a new `epoch`, and nobody is online there any more.
    */
   restarted(epoch: string): void;
+  /**
+   * This process was taken for dead (it was silent longer than the broker
+   * allows, e.g. paused) and its members were announced gone: the room announces them again.
+   */
+  revived(): void;
 }
 
 /** Who a join or leave notice is about. */

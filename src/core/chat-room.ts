@@ -72,6 +72,11 @@ export class ChatRoom {
           for (const id of members) this.#announce(`User ${id} left the chat`, { leave: id });
         },
         restarted: (epoch) => this.#restarted(epoch),
+        revived: () => {
+          for (const conn of this.clients.values()) {
+            this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
+          }
+        },
       });
     }
   }

@@ -23,7 +23,8 @@
  * `heartbeatInterval` ms in the sorted set `polysocket:{room}:processes`
  * (process → deadline, by Redis's clock); members of a process whose deadline
  * passed (`deadAfter`, e.g. it was SIGKILLed) get their leave announced, once,
- * by whichever process notices first.
+ * by whichever process notices first. A process that was only paused finds
+ * itself forgotten at its next heartbeat and announces its members again.
  *
  * Redis going away: ioredis reconnects by itself; errors go to `onError`; the
  * reader resumes after the last id it delivered, and publications wait in
@@ -95,18 +96,19 @@ end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', 'e', ARGV[1], 't', ARGV[3])`;
 
 // KEYS: processes, members, epoch. ARGV: process, deadAfter. Beats for this process, forgets dead
-// processes; returns the room's epoch ("" if none) and the members whose process is dead or unknown.
+// processes; returns the room's epoch ("" if none), the members whose process is dead or unknown,
+// and 1 if this process was not registered (taken for dead and forgotten, or Redis lost it).
 const HEARTBEAT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local orphans = {}
 local members = redis.call('HGETALL', KEYS[2])
 for i = 1, #members, 2 do
   if not redis.call('ZSCORE', KEYS[1], members[i + 1]) then table.insert(orphans, members[i]) end
 end
-return {redis.call('GET', KEYS[3]) or '', orphans}`;
+return {redis.call('GET', KEYS[3]) or '', orphans, added}`;
 
 /** Pause before reading again after a failed read, in ms. */
 const RETRY_MS = 250;
@@ -326,7 +328,7 @@ export class RedisBroker implements RoomBroker {
   async #beat(): Promise<void> {
     const { processes, members } = this.#keys;
     try {
-      const [epoch, orphans] = (await this.#commands.eval(
+      const [epoch, orphans, forgotten] = (await this.#commands.eval(
         HEARTBEAT,
         3,
         processes,
@@ -334,8 +336,14 @@ export class RedisBroker implements RoomBroker {
         this.#keys.epoch,
         this.process,
         this.#timing.deadAfter,
-      )) as [string, string[]];
+      )) as [string, string[], number];
       if (epoch !== this.#epoch) return void (await this.#restart());
+      if (forgotten === 1 && !this.#closed) {
+        this.#report(
+          new Error(`room "${this.#room}": this process was taken for dead; announcing its members again`),
+        );
+        this.#listener?.revived();
+      }
       if (orphans.length > 0 && !this.#closed) this.#listener?.orphaned(orphans);
     } catch (error) {
       this.#report(error);
