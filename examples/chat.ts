@@ -4,12 +4,24 @@
  * Plain WebSocket clients (the seed's browser snippet) speak plain text on
  * /chat; the chat page at / uses `polysocket/client` and resumes after drops.
  * The page is the one `polysocket chat` serves (src/cli/page/), bundled here at start.
+ *
+ * With REDIS_URL set, the room lives in Redis (`polysocket/redis`): run it as
+ * many times as you like, on any runtime, and every process serves one room
+ * (CHAT_ROOM names it; default "chat"). Without it, the room is in memory.
  */
 import { ChatRoom, Server } from "polysocket";
 import { bundleChatPage } from "../src/cli/page/bundle.ts";
 import { chatPageHandler } from "../src/cli/page/handler.ts";
 
-const chatRoom = new ChatRoom({ historyLimit: Number(process.env.HISTORY_LIMIT ?? 1000) });
+const historyLimit = Number(process.env.HISTORY_LIMIT ?? 1000);
+const redisUrl = process.env.REDIS_URL;
+const chatRoom = redisUrl
+  ? await (await import("polysocket/redis")).redisChatRoom({
+      url: redisUrl,
+      room: process.env.CHAT_ROOM,
+      historyLimit,
+    })
+  : new ChatRoom({ historyLimit });
 
 const server = new Server({
   port: Number(process.env.PORT ?? 8080),
@@ -28,7 +40,12 @@ const server = new Server({
   onMessage(conn, raw) {
     // Plain text from plain clients; the resumable protocol's frames unwrapped (pings answered).
     const message = chatRoom.receive(conn, raw);
-    if (message !== undefined) chatRoom.broadcast(`User ${conn.id}: ${message}`);
+    if (message === undefined) return;
+    // In memory this cannot fail; through Redis, a message Redis did not store is refused to its sender.
+    chatRoom.publish(`User ${conn.id}: ${message}`).catch((error) => {
+      console.error(error);
+      conn.send(`Message not delivered: ${(error as Error).message}`);
+    });
   },
 
   onDisconnect(conn) {
@@ -49,6 +66,7 @@ console.log(`Chat page on http://localhost:${port}/`);
 
 async function shutdown(): Promise<void> {
   await server.close();
+  await chatRoom.close();
   process.exit(0);
 }
 process.once("SIGINT", shutdown);

@@ -13,6 +13,7 @@ export const entries: Readonly<Record<string, string>> = {
   "./bun": "src/adapters/bun/index.ts",
   "./deno": "src/adapters/deno/index.ts",
   "./client": "src/client/index.ts",
+  "./redis": "src/redis/index.ts",
 };
 
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */

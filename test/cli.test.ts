@@ -52,12 +52,12 @@ describe("polysocket command line", () => {
     };
     expect(await main(["--version"], io)).toBe(0);
     expect(await main(["chat", "--port", "x"], io)).toBe(2);
-    expect(await main(["chat", "--redis", "redis://localhost:6379"], io)).toBe(1);
+    expect(await main(["chat", "--port", "0", "--redis", "redis://127.0.0.1:1"], io)).toBe(1);
     expect(io.lines[0]).toMatch(/^out: \d+\.\d+\.\d+$/);
     expect(io.lines).toHaveLength(3);
     expect(io.lines[1]).toMatch(/^err: polysocket: --port must be an integer .*\n\nUsage: polysocket/);
     expect(io.lines[2]).toBe(
-      "err: polysocket chat: --redis is not available yet (it comes with polysocket/redis); run without it",
+      'err: polysocket chat: cannot open room "chat" in Redis at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1',
     );
   });
 

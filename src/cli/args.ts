@@ -27,7 +27,7 @@ Options of chat:
       --host <name>    Interface to bind (default: 0.0.0.0)
       --path <path>    WebSocket path (default: /chat)
       --history <n>    Messages replayed to newcomers (default: 1000)
-      --redis <url>    Share the room across processes through Redis (not available yet)
+      --redis <url>    Share the room across processes through Redis (needs ioredis)
 
   -h, --help           Show this help
   -v, --version        Show the version`;

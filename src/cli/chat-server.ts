@@ -17,6 +17,13 @@ export interface ChatServerOptions {
   path?: string;
   /** Messages replayed to newcomers. Default 1000. */
   historyLimit?: number;
+  /**
+   * Redis URL: the room lives in Redis (`polysocket/redis`, needs the `ioredis`
+   * package) and every server started with the same URL serves it. Default: in memory.
+   */
+  redis?: string;
+  /** Name of the room in Redis (with `redis`). Default "chat". */
+  room?: string;
   /** Where hook and socket errors go. Default `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -31,7 +38,7 @@ export interface ChatServer {
   readonly port: number;
   /** The room every client joins. */
   readonly room: ChatRoom;
-  /** Closes every client with 1001 and releases the port. */
+  /** Closes every client with 1001, releases the port and detaches from Redis. */
   close(): Promise<void>;
 }
 
@@ -50,7 +57,9 @@ export interface ChatServer {
  */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const { port = 8080, hostname, path = "/chat", historyLimit, onError = console.error } = options;
-  const room = new ChatRoom({ historyLimit });
+  const room = options.redis
+    ? await redisRoom(options.redis, options.room, historyLimit, onError)
+    : new ChatRoom({ historyLimit });
   const page = chatPageHandler(await chatPageScript(), path);
   const server = new Server({
     port,
@@ -60,18 +69,47 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     onConnect: (conn) => room.addClient(conn),
     onMessage(conn, raw) {
       const message = room.receive(conn, raw);
-      if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
+      if (message === undefined) return;
+      room.publish(`User ${conn.id}: ${message}`).catch((error) => {
+        onError(error);
+        conn.send(`Message not delivered: ${(error as Error).message}`);
+      });
     },
     onDisconnect: (conn) => room.removeClient(conn),
     onError: (error) => onError(error),
     onRequest: page,
   });
-  const listening = await server.listen();
+  let listening: Awaited<ReturnType<Server["listen"]>>;
+  try {
+    listening = await server.listen();
+  } catch (error) {
+    await room.close();
+    throw error;
+  }
   return {
     url: `ws://localhost:${listening.port}${path}`,
     pageUrl: `http://localhost:${listening.port}/`,
     port: listening.port,
     room,
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await room.close();
+    },
   };
+}
+
+/** Loaded on demand: the in-memory server never needs `ioredis`. */
+async function redisRoom(
+  url: string,
+  room: string | undefined,
+  historyLimit: number | undefined,
+  onError: (error: unknown) => void,
+): Promise<ChatRoom> {
+  let module: typeof import("../redis/index.ts");
+  try {
+    module = await import("../redis/index.ts");
+  } catch (error) {
+    throw new Error(`--redis needs the ioredis package (npm install ioredis): ${(error as Error).message}`);
+  }
+  return module.redisChatRoom({ url, room, historyLimit, onError, redis: { maxRetriesPerRequest: 2 } });
 }

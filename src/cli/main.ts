@@ -35,13 +35,7 @@ export async function main(argv: readonly string[], io: CliIo = consoleIo): Prom
       io.out(VERSION);
       return 0;
     case "chat":
-      if (command.redis !== undefined) {
-        io.err(
-          "polysocket chat: --redis is not available yet (it comes with polysocket/redis); run without it",
-        );
-        return 1;
-      }
-      return chat(command.options, io);
+      return chat({ ...command.options, redis: command.redis }, io);
   }
 }
 

@@ -4,6 +4,7 @@
  * seed's plain text; `polysocket/client` gets the resumable protocol
  * (see resume-protocol.ts): sequence numbers, replay after a reconnect, gaps.
  */
+import type { BrokerEntry, PresenceChange, RoomBroker } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { randomId } from "./id.ts";
 import {
@@ -18,24 +19,38 @@ import {
 export interface ChatRoomOptions {
   /** Messages kept for newcomers and for resuming clients; the oldest go first. Default 1000. */
   historyLimit?: number;
+  /**
+   * Where the room's messages live when several processes serve it (e.g.
+   * `polysocket/redis`); opened before the room is created. Default: none, the
+   * room numbers and keeps its messages itself, in this process.
+   */
+  broker?: RoomBroker;
+  /** Where a {@link ChatRoom.broadcast} that the broker refused is reported. Default `console.error`. */
+  onError?: (error: unknown) => void;
 }
 
-interface Entry {
-  readonly seq: number;
-  readonly text: string;
-}
+type Entry = BrokerEntry;
 
 /** A room of connections sharing one message stream and its recent history. */
 export class ChatRoom {
   /** Members by connection id. */
   readonly clients: Map<string, Connection> = new Map();
-  /** Random id of this room instance; resuming clients from another instance start over. */
-  readonly epoch: string = randomId();
+  #epoch: string;
   readonly #history: Entry[] = [];
   readonly #limit: number;
   /** Members that speak the resumable protocol. */
   readonly #resumable = new Set<Connection>();
+  /**
+   * Resuming members that are ahead of this room (they resumed past its latest
+   * message, from another process of a shared room): the number they have, so
+   * that messages up to it are not sent to them twice.
+   */
+  readonly #ahead = new Map<Connection, number>();
   #seq = 0;
+  readonly #broker: RoomBroker | undefined;
+  /** With a broker: who is online in every process serving the room. */
+  readonly #online = new Set<string>();
+  readonly #onError: (error: unknown) => void;
 
   /** Creates an empty room; throws `TypeError` for a bad `historyLimit`. */
   constructor(options: ChatRoomOptions = {}) {
@@ -44,6 +59,34 @@ export class ChatRoom {
       throw new TypeError(`historyLimit must be a non-negative integer, got ${String(historyLimit)}`);
     }
     this.#limit = historyLimit;
+    this.#broker = options.broker;
+    this.#onError = options.onError ?? console.error;
+    this.#epoch = this.#broker?.epoch ?? randomId();
+    if (this.#broker) {
+      this.#seq = this.#broker.lastSeq;
+      if (historyLimit > 0) this.#history.push(...this.#broker.history.slice(-historyLimit));
+      for (const id of this.#broker.online) this.#online.add(id);
+      this.#broker.subscribe({
+        message: (entry) => this.#deliver(entry),
+        orphaned: (members) => {
+          for (const id of members) this.#announce(`User ${id} left the chat`, { leave: id });
+        },
+        restarted: (epoch) => this.#restarted(epoch),
+        revived: () => {
+          for (const conn of this.clients.values()) {
+            this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
+          }
+        },
+      });
+    }
+  }
+
+  /**
+   * Id of the room's numbering (random, or the broker's, shared by every
+   * process); resuming clients from another epoch start over.
+   */
+  get epoch(): string {
+    return this.#epoch;
   }
 
   /** The most recent messages, oldest first, at most `historyLimit` of them. */
@@ -56,14 +99,90 @@ export class ChatRoom {
     return this.#seq;
   }
 
-  /** Records `message` in the history (with the next sequence number) and sends it to every member. */
+  /**
+   * Records `message` in the history (with the next sequence number) and sends
+   * it to every member. With a broker, it goes through the broker and reaches
+   * the members (of every process) once stored; a refusal goes to `onError`.
+   */
   broadcast(message: string): void {
-    const entry = { seq: ++this.#seq, text: message };
+    if (this.#broker) this.publish(message).catch(this.#onError);
+    else this.#deliver({ seq: this.#seq + 1, text: message });
+  }
+
+  /** A join or leave notice: with a broker, it also updates who is online in every process. */
+  #announce(message: string, change: PresenceChange): void {
+    if (this.#broker) this.#broker.publish(message, change).catch(this.#onError);
+    else {
+      this.#deliver({ seq: this.#seq + 1, text: message });
+      this.#sendPresence();
+    }
+  }
+
+  /**
+   * {@link broadcast}, telling the caller the outcome: resolves with the
+   * message's sequence number once it is stored, rejects if the broker refused
+   * it (e.g. its store is unreachable), in which case nobody receives it.
+   */
+  publish(message: string): Promise<number> {
+    if (this.#broker) return this.#broker.publish(message);
+    this.#deliver({ seq: this.#seq + 1, text: message });
+    return Promise.resolve(this.#seq);
+  }
+
+  /** Detaches from the broker (if any); the members stay connected. */
+  async close(): Promise<void> {
+    await this.#broker?.close();
+  }
+
+  /**
+   * The broker's store lost the room: start over under the new epoch. Resumable
+   * members are closed with 1012 (their clients reconnect and report the
+   * restart); plain members stay, and their joins are announced again so that
+   * every process knows they are online.
+   */
+  #restarted(epoch: string): void {
+    this.#epoch = epoch;
+    this.#seq = 0;
+    this.#history.length = 0;
+    this.#online.clear();
+    this.#ahead.clear();
+    for (const conn of this.clients.values()) {
+      if (this.#resumable.has(conn)) conn.close(1012, "room restarted");
+      else this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
+    }
+  }
+
+  /** One message of the stream, in order: into the history, out to every member. */
+  #deliver(entry: Entry): void {
+    if (entry.seq <= this.#seq) return; // delivered before
+    if (entry.seq > this.#seq + 1) {
+      // The store trimmed messages before this process read them: the history is no longer consecutive.
+      this.#history.length = 0;
+      const gap = encodeFrame({ type: "gap", from: this.#seq + 1, to: entry.seq - 1 });
+      for (const conn of this.#resumable) conn.send(gap);
+    }
+    this.#seq = entry.seq;
+    if (entry.join !== undefined) this.#online.add(entry.join);
+    if (entry.leave !== undefined) this.#online.delete(entry.leave);
+    const message = entry.text;
     this.#history.push(entry);
     if (this.#history.length > this.#limit) this.#history.shift();
     const frame =
       this.#resumable.size > 0 ? encodeFrame({ type: "message", seq: entry.seq, data: message }) : "";
-    for (const client of this.clients.values()) client.send(this.#resumable.has(client) ? frame : message);
+    for (const client of this.clients.values()) {
+      if (!this.#resumable.has(client)) client.send(message);
+      else if (!this.#isAhead(client, entry.seq)) client.send(frame);
+    }
+    if (entry.join !== undefined || entry.leave !== undefined) this.#sendPresence();
+  }
+
+  /** Whether `conn` already has message `seq` (it resumed ahead of this room); forgets it once caught up. */
+  #isAhead(conn: Connection, seq: number): boolean {
+    const has = this.#ahead.get(conn);
+    if (has === undefined) return false;
+    if (seq <= has) return true;
+    this.#ahead.delete(conn);
+    return false;
   }
 
   /**
@@ -79,16 +198,15 @@ export class ChatRoom {
       this.#replay(conn, resume);
     }
     this.clients.set(conn.id, conn);
-    this.broadcast(`User ${conn.id} joined the chat`);
-    this.#sendPresence();
+    this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
   }
 
   /** Removes `conn` and announces the leave to the others. */
   removeClient(conn: Connection): void {
     this.#resumable.delete(conn);
+    this.#ahead.delete(conn);
     if (!this.clients.delete(conn.id)) return;
-    this.broadcast(`User ${conn.id} left the chat`);
-    this.#sendPresence();
+    this.#announce(`User ${conn.id} left the chat`, { leave: conn.id });
   }
 
   /**
@@ -132,6 +250,7 @@ export class ChatRoom {
     // Another epoch means the room restarted: its numbers mean nothing here, so send everything.
     const known = resume !== "new" && resume.epoch === this.epoch;
     const after = known ? Math.min(resume.seq, this.#seq) : 0;
+    if (known && resume.seq > this.#seq) this.#ahead.set(conn, resume.seq);
     const first = this.#history[0]?.seq ?? this.#seq + 1;
     if (known && first > after + 1) this.#send(conn, { type: "gap", from: after + 1, to: first - 1 });
     // Sequence numbers in the history are consecutive, so the start is an index.
@@ -143,7 +262,8 @@ export class ChatRoom {
 
   #sendPresence(): void {
     if (this.#resumable.size === 0) return;
-    const frame = encodeFrame({ type: "presence", online: [...this.clients.keys()] });
+    const online = this.#broker ? [...this.#online] : [...this.clients.keys()];
+    const frame = encodeFrame({ type: "presence", online });
     for (const conn of this.#resumable) conn.send(frame);
   }
 

@@ -15,6 +15,7 @@ export type {
   UpgradeRequest,
 } from "./adapter.ts";
 export { ReadyState } from "./adapter.ts";
+export type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "./broker.ts";
 export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage } from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";

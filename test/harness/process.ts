@@ -87,6 +87,11 @@ export class RuntimeProcess {
     return this.#exit;
   }
 
+  /** Sends `signal` (e.g. SIGSTOP, SIGCONT) without waiting for anything. */
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
   /** Sends `signal` and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (!this.exited) this.#child.kill(signal);

@@ -1,0 +1,115 @@
+/**
+ * A Redis for the tests: the one at `REDIS_URL`, or else a throwaway
+ * `redis-server` (Debian's, from PATH) on a free port, without persistence,
+ * that the tests may stop and start again on the same port. Without either,
+ * the Redis tests skip with one line, unless `POLYSOCKET_REQUIRE_REDIS=1`
+ * (set by .ci/run), which makes them fail instead.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+/** The redis-server on PATH, if any. */
+export function redisServerBinary(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const path = join(dir, "redis-server");
+    if (dir && existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** Why the Redis tests cannot run here (`undefined`: they can). Throws when CI requires Redis. */
+export function redisUnavailable(): string | undefined {
+  if (process.env.REDIS_URL || redisServerBinary()) return undefined;
+  const why = "no REDIS_URL and no redis-server on PATH (apt-get install redis-server)";
+  if (process.env.POLYSOCKET_REQUIRE_REDIS === "1") {
+    throw new Error(`POLYSOCKET_REQUIRE_REDIS=1 but ${why}`);
+  }
+  return why;
+}
+
+export class TestRedis {
+  readonly url: string;
+  readonly #port: number | undefined;
+  /** Where a server stopped with `save` leaves its data for the next start. */
+  readonly #dir = mkdtempSync(join(tmpdir(), "polysocket-redis-"));
+  #child: ChildProcess | undefined;
+
+  private constructor(url: string, port?: number) {
+    this.url = url;
+    this.#port = port;
+  }
+
+  /** `REDIS_URL`, or a throwaway server started here. */
+  static async start(): Promise<TestRedis> {
+    if (process.env.REDIS_URL) return new TestRedis(process.env.REDIS_URL);
+    const port = await freePort();
+    const redis = new TestRedis(`redis://127.0.0.1:${port}`, port);
+    await redis.restart();
+    return redis;
+  }
+
+  /** Whether this is a throwaway server the tests may stop and restart. */
+  get owned(): boolean {
+    return this.#port !== undefined;
+  }
+
+  /**
+   * Starts the throwaway server on its port, empty (or, with `keep`, with what
+   * the last `stop({ save: true })` saved); resolves once it accepts connections.
+   */
+  async restart({ keep = false }: { keep?: boolean } = {}): Promise<void> {
+    if (this.#port === undefined) throw new Error("cannot restart the Redis at REDIS_URL");
+    await this.stop();
+    if (!keep) rmSync(join(this.#dir, "dump.rdb"), { force: true });
+    const args = ["--port", String(this.#port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    args.push("--dir", this.#dir);
+    const child = spawn(redisServerBinary()!, args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.#child = child;
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+      child.stdout!.on("data", (chunk) => {
+        output += chunk;
+        if (output.includes("Ready to accept connections")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+    child.stdout!.resume();
+  }
+
+  /** Stops the throwaway server: killed, its data gone; or, with `save`, shut down after saving it. */
+  async stop({ save = false }: { save?: boolean } = {}): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    if (save) spawnSync("redis-cli", ["-p", String(this.#port), "shutdown", "save"], { stdio: "ignore" });
+    else child.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Stops the server and removes its data directory. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}
