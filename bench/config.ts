@@ -74,6 +74,8 @@ export interface Config {
   largeSize: number;
   warmupMs: number;
   measureMs: number;
+  /** Repeats of a measurement disturbed by other work on the machine. */
+  retries: number;
   /** Where results.json, results.md and chart.svg go. */
   out: string;
 }
@@ -90,6 +92,7 @@ const USAGE = `npm run bench -- [flags]
   --idle N              idle connections for the memory scenario (default 2000)
   --dialers N           parallel dialers for the connection rate (default 16)
   --warmup MS, --measure MS   per measurement (default 500, 2000)
+  --retries N           repeat a measurement while other processes use over 0.25 cores (default 2)
   --out DIR             output directory (default bench)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */
@@ -110,6 +113,7 @@ export function parseConfig(argv: string[]): Config {
       dialers: { type: "string" },
       warmup: { type: "string" },
       measure: { type: "string" },
+      retries: { type: "string" },
       out: { type: "string" },
     },
   });
@@ -138,6 +142,10 @@ export function parseConfig(argv: string[]): Config {
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
     measureMs: num(values.measure, 2000, 200),
+    retries:
+      values.retries === "0"
+        ? 0
+        : num(values.retries, 2, 1) - (quick && values.retries === undefined ? 1 : 0),
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
   };
 }
