@@ -122,10 +122,10 @@ export function parseConfig(argv: string[]): Config {
     process.exit(0);
   }
   const quick = values.quick;
-  const num = (value: string | undefined, full: number, small: number) => {
+  const num = (value: string | undefined, full: number, small: number, min = 1) => {
     const n = value === undefined ? (quick ? small : full) : Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new TypeError(`expected a positive integer, got ${value}\n${USAGE}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new TypeError(`expected an integer ≥ ${min}, got ${value}\n${USAGE}`);
     return n;
   };
   return {
@@ -142,10 +142,7 @@ export function parseConfig(argv: string[]): Config {
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
     measureMs: num(values.measure, 2000, 200),
-    retries:
-      values.retries === "0"
-        ? 0
-        : num(values.retries, 2, 1) - (quick && values.retries === undefined ? 1 : 0),
+    retries: num(values.retries, 2, 0, 0),
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
   };
 }
