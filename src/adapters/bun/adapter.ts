@@ -68,18 +68,30 @@ async function listen(engine: Engine): Promise<Listener> {
 }
 
 function transport(ws: BunSocket<SocketData>): BunTransport {
-  return {
-    ws,
-    get readyState() {
-      return ws.readyState;
-    },
-    get bufferedAmount() {
-      return ws.getBufferedAmount();
-    },
-    send: (data) => void ws.send(data),
-    close: (code, reason) => ws.close(code, reason),
-    terminate: () => ws.terminate(),
-  };
+  return new SocketTransport(ws);
+}
+
+/** A class, not an object of closures: one small object per connection (idle memory counts). */
+class SocketTransport implements BunTransport {
+  readonly ws: BunSocket<SocketData>;
+  constructor(ws: BunSocket<SocketData>) {
+    this.ws = ws;
+  }
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+  send(data: string | Uint8Array): void {
+    this.ws.send(data);
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  terminate(): void {
+    this.ws.terminate();
+  }
 }
 
 function toRequest(req: Request, server: BunServer<SocketData>): UpgradeRequest {

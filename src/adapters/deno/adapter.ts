@@ -47,18 +47,31 @@ function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest): void
 }
 
 function transport(socket: DenoSocket): Transport {
-  return {
-    get readyState() {
-      return socket.readyState;
-    },
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    send: (data) => socket.send(data),
-    close: (code, reason) => socket.close(code, reason),
-    // Deno has no way to drop a socket without a handshake; closing is the closest.
-    terminate: () => socket.close(1001, "terminated"),
-  };
+  return new SocketTransport(socket);
+}
+
+/** A class, not an object of closures: one small object per connection (idle memory counts). */
+class SocketTransport implements Transport {
+  readonly #socket: DenoSocket;
+  constructor(socket: DenoSocket) {
+    this.#socket = socket;
+  }
+  get readyState(): number {
+    return this.#socket.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+  send(data: string | Uint8Array): void {
+    this.#socket.send(data);
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+  /** Deno has no way to drop a socket without a handshake; closing is the closest. */
+  terminate(): void {
+    this.#socket.close(1001, "terminated");
+  }
 }
 
 function toRequest(req: Request, info: DenoServeInfo): UpgradeRequest {
