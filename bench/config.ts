@@ -89,7 +89,7 @@ const USAGE = `npm run bench -- [flags]
   --window N            fan-out messages in flight (default 100)
   --size N              fan-out/echo message bytes (default 64)
   --echo-clients N      ping-ponging clients (default 50)
-  --idle N              idle connections for the memory scenario (default 2000)
+  --idle N              idle connections for the memory scenario (default 5000)
   --dialers N           parallel dialers for the connection rate (default 16)
   --warmup MS, --measure MS   per measurement (default 500, 2000)
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 2)
@@ -137,7 +137,7 @@ export function parseConfig(argv: string[]): Config {
     window: num(values.window, 100, 20),
     size: num(values.size, 64, 64),
     echoClients: num(values["echo-clients"], 50, 10),
-    idleConnections: num(values.idle, 2000, 200),
+    idleConnections: num(values.idle, 5000, 200),
     dialers: num(values.dialers, 16, 4),
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
