@@ -26,26 +26,7 @@ export interface Sample {
 
 export type Impl = "polysocket" | "raw";
 
-const config = parseConfig(process.argv.slice(2));
-const samples: Sample[] = [];
 const started = Date.now();
-
-for (let round = 1; round <= config.rounds; round++) {
-  for (const target of config.targets) {
-    // Alternate which implementation goes first, so neither always gets the warmer machine.
-    const order: Impl[] = round % 2 ? ["polysocket", "raw"] : ["raw", "polysocket"];
-    for (const impl of order) samples.push(...(await runImpl(config, target, impl, round)));
-  }
-}
-
-const results: Results = summarize(config, samples, machine(), (Date.now() - started) / 1000);
-mkdirSync(config.out, { recursive: true });
-writeFileSync(`${config.out}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(`${config.out}/results.md`, renderTable(results));
-writeFileSync(`${config.out}/chart.svg`, renderChart(results));
-console.log(
-  `\n${renderTable(results)}\nwritten to ${config.out}/ in ${Math.round((Date.now() - started) / 1000)} s`,
-);
 
 /** Starts a fresh server for `impl` on `target` and runs every scenario against it, memory first. */
 async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
@@ -150,3 +131,28 @@ function progress(
     `[${elapsed}s round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${scenario.name.padEnd(8)} ${impl.padEnd(10)} ${formatNumber(sample.value).padStart(7)} ${scenario.unit}${load}`,
   );
 }
+
+/** Runs every round, then writes the results. */
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2));
+  const samples: Sample[] = [];
+
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const target of config.targets) {
+      // Alternate which implementation goes first, so neither always gets the warmer machine.
+      const order: Impl[] = round % 2 ? ["polysocket", "raw"] : ["raw", "polysocket"];
+      for (const impl of order) samples.push(...(await runImpl(config, target, impl, round)));
+    }
+  }
+
+  const results: Results = summarize(config, samples, machine(), (Date.now() - started) / 1000);
+  mkdirSync(config.out, { recursive: true });
+  writeFileSync(`${config.out}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${config.out}/results.md`, renderTable(results));
+  writeFileSync(`${config.out}/chart.svg`, renderChart(results));
+  console.log(
+    `\n${renderTable(results)}\nwritten to ${config.out}/ in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+}
+
+await main();
