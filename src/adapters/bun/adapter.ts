@@ -6,6 +6,7 @@
 import type { Adapter, Engine, Listener, Transport, UpgradeRequest } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
+import { pathAndQuery } from "../../core/url.ts";
 import type { BunGlobal, BunServer, BunSocket } from "./types.ts";
 
 /** The Bun binding of polysocket. */
@@ -96,10 +97,9 @@ class SocketTransport implements BunTransport {
 
 function toRequest(req: Request, server: BunServer<SocketData>): UpgradeRequest {
   const headers = headerRecord(req.headers.entries());
-  const url = new URL(req.url);
   return {
     method: req.method,
-    url: url.pathname + url.search,
+    url: pathAndQuery(req.url),
     headers,
     upgrade: wantsWebSocket(req.method, headers),
     remoteAddress: server.requestIP(req)?.address ?? "",
