@@ -82,7 +82,7 @@ export interface Config {
 
 const USAGE = `npm run bench -- [flags]
   --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
-  --rounds N            rounds per measurement; medians are reported (default 5)
+  --rounds N            rounds per measurement; medians are reported (default 3)
   --runtimes a,b        of ${TARGETS.map((t) => t.name).join(",")} (default all)
   --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")} (default all)
   --clients N           fan-out room size (default 500)
@@ -91,7 +91,7 @@ const USAGE = `npm run bench -- [flags]
   --echo-clients N      ping-ponging clients (default 50)
   --idle N              idle connections for the memory scenario (default 5000)
   --dialers N           parallel dialers for the connection rate (default 16)
-  --warmup MS, --measure MS   per measurement (default 500, 2000)
+  --warmup MS, --measure MS   per measurement (default 500, 1500)
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 2)
   --out DIR             output directory (default bench)`;
 
@@ -130,7 +130,7 @@ export function parseConfig(argv: string[]): Config {
   };
   return {
     quick,
-    rounds: num(values.rounds, 5, 1),
+    rounds: num(values.rounds, 3, 1),
     targets: pick(TARGETS, values.runtimes, "runtime"),
     scenarios: pick(SCENARIOS, values.scenarios, "scenario"),
     fanoutClients: num(values.clients, 500, 50),
@@ -141,7 +141,7 @@ export function parseConfig(argv: string[]): Config {
     dialers: num(values.dialers, 16, 4),
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
-    measureMs: num(values.measure, 2000, 200),
+    measureMs: num(values.measure, 1500, 200),
     retries: num(values.retries, 2, 0, 0),
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
   };

@@ -36,6 +36,11 @@ export interface Row {
   serverCpu: Record<Impl, number>;
   /** Median CPU of everything else on the machine (other users) in the window, in cores. */
   otherCpu: Record<Impl, number>;
+  /**
+   * Median rate per server CPU-second (value / server CPU share): the server's efficiency,
+   * which still compares servers when the generator, not the server, set the pace.
+   */
+  perServerCore: Record<Impl, number>;
 }
 
 /** A ratio across targets, e.g. Node's polysocket fan-out over Bun's raw publish. */
@@ -115,15 +120,25 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
     generatorCpu: cpu("generatorCpu"),
     serverCpu: cpu("serverCpu"),
     otherCpu: cpu("otherCpu"),
+    perServerCore: {
+      polysocket: median(of("polysocket").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
+      raw: median(of("raw").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
+    },
   };
 }
 
 /** Fan-out across runtimes: the comparisons the runtime choice hinges on. */
 function comparisons(rows: Row[]): Comparison[] {
-  const fanout = (target: string, impl: Impl) =>
-    rows.find((r) => r.target === target && r.scenario === "fanout")?.[impl] ?? Number.NaN;
+  const row = (target: string) => rows.find((r) => r.target === target && r.scenario === "fanout");
+  const fanout = (target: string, impl: Impl) => row(target)?.[impl] ?? Number.NaN;
+  const perCore = (target: string, impl: Impl) => row(target)?.perServerCore[impl] ?? Number.NaN;
   const list: Array<[string, number, number]> = [
     ["fan-out: polysocket on Node / Bun's raw publish", fanout("node", "polysocket"), fanout("bun", "raw")],
+    [
+      "fan-out per server CPU-second: polysocket on Node / Bun's raw publish",
+      perCore("node", "polysocket"),
+      perCore("bun", "raw"),
+    ],
     [
       "fan-out: polysocket on Bun / polysocket on Node",
       fanout("bun", "polysocket"),
@@ -163,6 +178,7 @@ export function renderTable(results: Results): string {
     });
     lines.push(`| ${info.title} (${info.unit}) | ${cells.join(" | ")} |`);
   }
+  lines.push("", ...fanoutDetail(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
   const sizes = `${results.config.rounds} rounds, medians; fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections`;
@@ -174,6 +190,28 @@ export function renderTable(results: Results): string {
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB${m.pinned ? " (server on core 0, generator on core 1)" : ""}; Node ${m.node}, Bun ${m.bun}, ${m.deno}. ${sizes}.`,
     "",
   ].join("\n");
+}
+
+/** Fan-out per target: throughput, throughput per server CPU-second, and who was busy. */
+function fanoutDetail(results: Results): string[] {
+  const rows = results.rows.filter((r) => r.scenario === "fanout");
+  if (rows.length === 0) return [];
+  const pct = (share: number) => (Number.isNaN(share) ? "–" : `${Math.round(share * 100)}%`);
+  const pair = (values: Record<Impl, number>, show: (v: number) => string) =>
+    `${show(values.polysocket)} / ${show(values.raw)}`;
+  return [
+    "| chat fan-out, polysocket / raw | deliveries/s | per server CPU-second | server CPU | generator CPU |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((r) => {
+      const cells = [
+        pair(r, formatNumber),
+        pair(r.perServerCore, formatNumber),
+        pair(r.serverCpu, pct),
+        pair(r.generatorCpu, pct),
+      ];
+      return `| ${label(r.target).label} | ${cells.join(" | ")} |`;
+    }),
+  ];
 }
 
 const WIDTH = 760;
