@@ -92,7 +92,7 @@ const USAGE = `npm run bench -- [flags]
   --idle N              idle connections for the memory scenario (default 5000)
   --dialers N           parallel dialers for the connection rate (default 16)
   --warmup MS, --measure MS   per measurement (default 500, 1500)
-  --retries N           repeat a measurement while other processes use over 0.25 cores (default 2)
+  --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
   --out DIR             output directory (default bench)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */
@@ -142,7 +142,7 @@ export function parseConfig(argv: string[]): Config {
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
     measureMs: num(values.measure, 1500, 200),
-    retries: num(values.retries, 2, 0, 0),
+    retries: num(values.retries, 3, 0, 0),
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
   };
 }

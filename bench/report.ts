@@ -30,6 +30,7 @@ export interface Row {
   raw: number;
   /** Median over rounds of polysocket/raw, each round's pair measured back to back. */
   ratio: number;
+  /** Every measurement, by round, disturbed ones included. */
   samples: Record<Impl, number[]>;
   /** Median CPU share of one core, generator and server, during the measuring window. */
   generatorCpu: Record<Impl, number>;
@@ -99,13 +100,22 @@ export function summarize(
   };
 }
 
+/** Other work on the machine above this many cores (CPU share) marks a measurement as disturbed. */
+export const BUSY = 0.25;
+
+const quiet = (sample: Sample) => (sample.otherCpu ?? 0) <= BUSY;
+
 function row(target: string, scenario: string, samples: Sample[]): Row {
-  const of = (impl: Impl) => samples.filter((s) => s.impl === impl);
-  const values = (impl: Impl) => of(impl).map((s) => s.value);
+  const all = (impl: Impl) => samples.filter((s) => s.impl === impl);
+  // Medians and ratios come from undisturbed measurements where each side has some.
+  const clean = all("polysocket").some(quiet) && all("raw").some(quiet);
+  const of = (impl: Impl) => all(impl).filter((s) => !clean || quiet(s));
+  const values = (impl: Impl) => all(impl).map((s) => s.value);
   const ratios = of("polysocket").map((p) => {
     const raw = of("raw").find((r) => r.round === p.round);
     return raw ? p.value / raw.value : Number.NaN;
   });
+  const medianOf = (impl: Impl) => median(of(impl).map((s) => s.value));
   const cpu = (key: "generatorCpu" | "serverCpu" | "otherCpu") => ({
     polysocket: median(of("polysocket").map((s) => s[key] ?? Number.NaN)),
     raw: median(of("raw").map((s) => s[key] ?? Number.NaN)),
@@ -113,9 +123,10 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
   return {
     target,
     scenario,
-    polysocket: median(values("polysocket")),
-    raw: median(values("raw")),
-    ratio: median(ratios),
+    polysocket: medianOf("polysocket"),
+    raw: medianOf("raw"),
+    // Median of same-round pairs; if no round has both sides undisturbed, the ratio of medians.
+    ratio: ratios.some((r) => !Number.isNaN(r)) ? median(ratios) : medianOf("polysocket") / medianOf("raw"),
     samples: { polysocket: values("polysocket"), raw: values("raw") },
     generatorCpu: cpu("generatorCpu"),
     serverCpu: cpu("serverCpu"),

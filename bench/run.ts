@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type Config, parseConfig, type Scenario, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
 import { type Measurement, runLoad, ServerProcess, withIdleConnections } from "./processes.ts";
-import { machine, type Results, renderChart, renderTable, summarize } from "./report.ts";
+import { BUSY, machine, type Results, renderChart, renderTable, summarize } from "./report.ts";
 import { formatNumber } from "./stats.ts";
 
 /** One reading of one scenario on one implementation. */
@@ -63,9 +63,6 @@ async function runScenario(
   }
 }
 
-/** Other work on the machine above this many cores makes a measurement worth repeating. */
-const BUSY = 0.25;
-
 /**
  * Runs `measure`, and again up to `retries` times while other users' work took
  * more than {@link BUSY} cores in the window; keeps the quietest attempt. The same
@@ -74,6 +71,7 @@ const BUSY = 0.25;
 async function quietestOf(retries: number, measure: () => Promise<Measurement>): Promise<Measurement> {
   let best = await measure();
   for (let attempt = 0; attempt < retries && best.otherCpu > BUSY; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // let a burst of other work pass
     const next = await measure();
     if (next.otherCpu < best.otherCpu) best = next;
   }
