@@ -251,7 +251,7 @@ export function renderChart(results: Results): string {
         const width = Number.isNaN(value) ? 0 : ((WIDTH - LABEL - 90) * value) / max;
         parts.push(
           `<rect x="${LABEL}" y="${y}" width="${width.toFixed(1)}" height="${BAR - 2}" fill="${COLORS[impl]}"/>`,
-          text(LABEL + width + 4, y + BAR - 3, formatNumber(value), 'font-size="10"'),
+          text(LABEL + width + 4, y + BAR - 3, barLabel(r, impl), 'font-size="10"'),
         );
         y += BAR;
       }
@@ -274,6 +274,12 @@ export function renderChart(results: Results): string {
     "</svg>",
     "",
   ].join("\n");
+}
+
+/** A bar's number; polysocket's also carries its ratio to raw. */
+function barLabel(row: Row, impl: Impl): string {
+  const value = formatNumber(row[impl]);
+  return impl === "raw" || Number.isNaN(row.ratio) ? value : `${value}  (${row.ratio.toFixed(2)}x)`;
 }
 
 function text(x: number, y: number, content: string, attributes = ""): string {
