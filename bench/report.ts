@@ -248,7 +248,7 @@ export function renderChart(results: Results): string {
       parts.push(text(LABEL - 8, y + BAR + 3, label(target).label, 'text-anchor="end"'));
       for (const impl of ["polysocket", "raw"] as const) {
         const value = r[impl];
-        const width = Number.isNaN(value) ? 0 : ((WIDTH - LABEL - 90) * value) / max;
+        const width = Number.isNaN(value) ? 0 : ((WIDTH - LABEL - 110) * value) / max;
         parts.push(
           `<rect x="${LABEL}" y="${y}" width="${width.toFixed(1)}" height="${BAR - 2}" fill="${COLORS[impl]}"/>`,
           text(LABEL + width + 4, y + BAR - 3, barLabel(r, impl), 'font-size="10"'),
