@@ -34,6 +34,7 @@ function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest): void
   let conn: Connection | undefined;
   socket.onopen = () => {
     conn = engine.open(transport(socket), request);
+    socket.onopen = null; // fires once; its listener need not live as long as the socket
   };
   socket.onmessage = (event) => {
     const { data } = event;
