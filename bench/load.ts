@@ -48,13 +48,14 @@ async function measure(count: () => number): Promise<LoadResult> {
 /** K clients; messages go out round-robin from them, at most `window` ahead of the first client. */
 async function fanout(): Promise<LoadResult> {
   const clients = await connectMany(job.url, job.clients);
-  const payload = "x".repeat(job.size);
+  // Distinct messages, as in a real chat: a server may not rely on repeats.
+  const message = (n: number) => `${n} `.padEnd(job.size, "x");
   let delivered = 0;
   let seenByFirst = 0;
   let sent = 0;
   let running = true;
   const pump = () => {
-    while (running && sent - seenByFirst < job.window) clients[sent++ % clients.length]!.send(payload);
+    while (running && sent - seenByFirst < job.window) clients[sent % clients.length]!.send(message(sent++));
   };
   for (const client of clients) client.onmessage = () => void delivered++;
   clients[0]!.onmessage = () => {
@@ -69,11 +70,12 @@ async function fanout(): Promise<LoadResult> {
 }
 
 /** Each client sends, waits for its echo, sends again; `large` is the same with big binary messages. */
-async function pingPong(payload: string | Uint8Array): Promise<LoadResult> {
+async function pingPong(payloadOf: (client: number) => string | Uint8Array): Promise<LoadResult> {
   const clients = await connectMany(`${job.url}?echo`, job.clients);
   let roundTrips = 0;
   let running = true;
-  for (const client of clients) {
+  for (const [i, client] of clients.entries()) {
+    const payload = payloadOf(i); // distinct per client
     client.onmessage = () => {
       roundTrips++;
       if (running) client.send(payload);
@@ -118,9 +120,9 @@ async function main(): Promise<void> {
     case "fanout":
       return print(await fanout());
     case "echo":
-      return print(await pingPong("x".repeat(job.size)));
+      return print(await pingPong((i) => `${i} `.padEnd(job.size, "x")));
     case "large": {
-      const result = await pingPong(new Uint8Array(job.size).fill(120));
+      const result = await pingPong((i) => new Uint8Array(job.size).fill(i));
       return print({ ...result, rate: result.rate * job.size });
     }
     case "connrate":

@@ -9,13 +9,14 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Adapter, Engine, Listener, RouteDecision, UpgradeRequest } from "../../core/adapter.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
-import { publish } from "./publish.ts";
+import { SharedFrameWebSocket } from "./shared-frames.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
 
 async function listen(engine: Engine): Promise<Listener> {
-  const wss = new WebSocketServer({ noServer: true });
+  // Broadcasts frame each message once (see shared-frames.ts).
+  const wss = new WebSocketServer({ noServer: true, WebSocket: SharedFrameWebSocket });
   const http = createServer((req, res) => {
     const decision = engine.route(toRequest(req, false));
     if (decision.upgrade) return; // unreachable: plain requests never upgrade
@@ -30,14 +31,7 @@ async function listen(engine: Engine): Promise<Listener> {
   });
   await bindPort(http, engine.port, engine.hostname);
   http.on("error", (error) => engine.error(error));
-  return {
-    port: (http.address() as AddressInfo).port,
-    publish: (data, except) => {
-      publish(wss.clients, data, except); // frame once, write to all (see publish.ts)
-      return true;
-    },
-    stop: () => stop(http, wss),
-  };
+  return { port: (http.address() as AddressInfo).port, stop: () => stop(http, wss) };
 }
 
 function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest): void {
