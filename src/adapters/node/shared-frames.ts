@@ -71,6 +71,7 @@ export class SharedFrameWebSocket extends WebSocket {
       writeCorked(socket, last.frame);
     } else {
       last = { data, frame: undefined }; // a second socket asking for it makes it shared
+      scheduleFlush(); // which also forgets it: no message is held past its loop iteration
       super.send(data);
     }
   }
@@ -105,7 +106,7 @@ function frameOnce(data: string | Uint8Array): Buffer[] {
 
 function writeCorked(socket: Writable, frame: Buffer[]): void {
   if (socket[CORKED] !== true) {
-    if (corked.length === 0) setImmediate(uncorkAll);
+    scheduleFlush();
     socket.cork();
     socket[CORKED] = true;
     corked.push(socket);
@@ -113,11 +114,21 @@ function writeCorked(socket: Writable, frame: Buffer[]): void {
   for (const chunk of frame) socket.write(chunk);
 }
 
-function uncorkAll(): void {
+let flushScheduled = false;
+
+/** Once per loop iteration at most: uncork in the check phase. */
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushScheduled = false;
   for (const socket of corked) {
     socket[CORKED] = false;
     socket.uncork();
   }
   corked.length = 0;
-  last = undefined; // hold no message past the loop iteration that sent it
+  last = undefined;
 }
