@@ -137,7 +137,7 @@ export function parseConfig(argv: string[]): Config {
     window: num(values.window, 100, 20),
     size: num(values.size, 64, 64),
     echoClients: num(values["echo-clients"], 50, 10),
-    idleConnections: num(values.idle, 5000, 200),
+    idleConnections: num(values.idle, 5000, 1000),
     dialers: num(values.dialers, 16, 4),
     largeSize: 1024 * 1024,
     warmupMs: num(values.warmup, 500, 50),
