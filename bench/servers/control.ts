@@ -18,6 +18,8 @@ export function ready(port: number): void {
       newline = pending.indexOf("\n");
     }
   });
+  // The runner holds stdin open; if it dies (Ctrl-C), the server goes too instead of lingering.
+  process.stdin.on("end", () => process.exit(0));
 }
 
 async function reportRss(): Promise<void> {
