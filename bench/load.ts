@@ -93,9 +93,13 @@ async function connRate(): Promise<LoadResult> {
   let running = true;
   const dial = () => {
     const ws = new WebSocket(job.url);
-    ws.onopen = () => ws.close();
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      ws.close();
+    };
     ws.onclose = () => {
-      completed++;
+      if (opened) completed++; // a refused connection is not a connection
       if (running) dial();
     };
   };
