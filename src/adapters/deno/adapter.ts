@@ -34,7 +34,6 @@ function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest): void
   let conn: Connection | undefined;
   socket.onopen = () => {
     conn = engine.open(transport(socket), request);
-    socket.onopen = null; // fires once; its listener need not live as long as the socket
   };
   socket.onmessage = (event) => {
     const { data } = event;
