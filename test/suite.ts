@@ -2,7 +2,7 @@
  * The shared behavioural suite: every test here runs against a real fixture
  * server in each runtime, with real `ws` clients on loopback.
  */
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
@@ -10,8 +10,14 @@ import type { Runtime } from "./harness/runtimes.ts";
 
 const isDisconnect = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
 
-export function serverSuite(runtime: Runtime): void {
-  describe(`[${runtime}] server contract`, () => {
+/** A way to run the suite on a runtime: its name in test titles and the fixture's environment. */
+export interface Variant {
+  name: string;
+  env: Record<string, string>;
+}
+
+export function serverSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+  describe(`[${variant.name}] server contract`, () => {
     let fixture: Fixture;
     const clients: TestClient[] = [];
     const open = async (path = "/ws", options = {}) => {
@@ -21,7 +27,7 @@ export function serverSuite(runtime: Runtime): void {
     };
 
     beforeAll(async () => {
-      fixture = await Fixture.start(runtime);
+      fixture = await Fixture.start(runtime, "default", variant.env);
     });
     afterAll(async () => {
       for (const client of clients) client.socket.terminate();
@@ -208,6 +214,53 @@ export function serverSuite(runtime: Runtime): void {
       await Promise.all(crowd.map((c) => c.close()));
     });
 
+    test("send and broadcast interleave under load: per-connection order kept, nothing lost", async () => {
+      const count = 100;
+      const crowd = await Promise.all(Array.from({ length: 10 }, () => open()));
+      const ids = await Promise.all(crowd.map(async (client) => (await client.info()).id));
+      for (const client of crowd) client.send(`/mix ${count}`);
+      const seq = Array.from({ length: count }, (_, i) => i);
+      // Own sends, own even broadcasts (odd ones skip their sender), everyone else's broadcasts.
+      const expected = 1 + count + count / 2 + (crowd.length - 1) * count;
+      await Promise.all(crowd.map((client) => client.receive(expected)));
+      for (const [k, client] of crowd.entries()) {
+        const messages = client.messages.slice(1) as string[];
+        expect(messages).toHaveLength(expected - 1);
+        const parsed = messages.map((text) => {
+          const [, from, kind, i] = text.split(" ");
+          expect(text.length).toBe(Number(i) % 16 === 15 ? 20_000 : `mix ${from} ${kind} ${i} `.length);
+          return { from, kind, i: Number(i) };
+        });
+        for (const origin of ids) {
+          const broadcasts = parsed.filter((m) => m.from === origin && m.kind === "b").map((m) => m.i);
+          expect(broadcasts).toEqual(origin === ids[k] ? seq.filter((i) => i % 2 === 0) : seq);
+        }
+        const own = parsed.filter((m) => m.from === ids[k]).map((m) => `${m.kind}${m.i}`);
+        expect(own).toEqual(seq.flatMap((i) => (i % 2 ? [`s${i}`] : [`s${i}`, `b${i}`])));
+      }
+      await Promise.all(crowd.map((c) => c.close()));
+    });
+
+    test("bufferedAmount counts broadcast bytes a paused reader has not taken; all arrive in order", async () => {
+      const client = await open();
+      const { id } = await client.info();
+      const tcp = (client.socket as unknown as { _socket: Socket })._socket;
+      tcp.pause(); // the server's writes back up once the kernel buffers are full
+      const size = 1024 * 1024;
+      client.send(`/flood-buffered 12 ${size}`);
+      const event = await fixture.waitFor((e) => e.ev === "buffered" && e.id === id, "buffered");
+      expect(event.amount).toBeGreaterThan(0);
+      tcp.resume();
+      for (let i = 0; i < 12; i++) {
+        const text = await client.nextText();
+        expect(text.startsWith(`flood ${i} `)).toBe(true);
+        expect(text).toHaveLength(size);
+      }
+      client.send("/buffered");
+      expect(await client.nextText()).toBe("0");
+      await client.close();
+    });
+
     test("close() sends 1001 to every client; every connection got onDisconnect exactly once", async () => {
       const remaining = await Promise.all([open(), open(), open()]);
       const closes = remaining.map((c) => c.closed);
@@ -225,10 +278,10 @@ export function serverSuite(runtime: Runtime): void {
     });
   });
 
-  describe(`[${runtime}] server setups`, () => {
+  describe(`[${variant.name}] server setups`, () => {
     const fixtures: Fixture[] = [];
     const start = async (scenario: string, env?: Record<string, string>) => {
-      const fixture = await Fixture.start(runtime, scenario, env);
+      const fixture = await Fixture.start(runtime, scenario, { ...variant.env, ...env });
       fixtures.push(fixture);
       return fixture;
     };

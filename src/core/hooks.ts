@@ -20,12 +20,17 @@ export function callHook<A extends unknown[]>(
   conn?: Connection,
 ): Promise<void> | undefined {
   if (!hook) return undefined;
-  const fail = (error: unknown) => report(hookError(name, error), conn);
   try {
     const result = hook(...args);
-    if (isThenable(result)) return Promise.resolve(result).then(() => undefined, fail);
+    // The failure handler is made only when needed: this runs once per message.
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => undefined,
+        (error: unknown) => report(hookError(name, error), conn),
+      );
+    }
   } catch (error) {
-    fail(error);
+    report(hookError(name, error), conn);
   }
   return undefined;
 }

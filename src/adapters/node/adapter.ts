@@ -17,6 +17,7 @@ import type {
 } from "../../core/adapter.ts";
 import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
+import { SharedFrameWebSocket } from "./shared-frames.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
@@ -26,6 +27,8 @@ async function listen(engine: Engine): Promise<Listener> {
   const protocols = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
+    // Broadcasts frame each message once for every socket (see shared-frames.ts).
+    WebSocket: SharedFrameWebSocket,
     maxPayload: limits.maxPayload,
     perMessageDeflate: false,
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,

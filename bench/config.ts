@@ -1,0 +1,157 @@
+/**
+ * What the benchmark runs: targets (a runtime, the polysocket server and the raw
+ * baseline on it), scenarios with their sizes, and the command-line flags.
+ */
+import { parseArgs } from "node:util";
+
+/** A scenario: what the generator does, and how its rate reads. */
+export interface Scenario {
+  readonly name: ScenarioName;
+  readonly title: string;
+  readonly unit: string;
+  /** Higher is better for every scenario but memory. */
+  readonly lowerIsBetter: boolean;
+}
+
+export type ScenarioName = "memory" | "connrate" | "echo" | "large" | "fanout";
+
+/** Memory first: it needs a fresh server process; the others reuse it. */
+export const SCENARIOS: readonly Scenario[] = [
+  { name: "memory", title: "idle memory per connection", unit: "KB/conn", lowerIsBetter: true },
+  { name: "connrate", title: "connection rate", unit: "conn/s", lowerIsBetter: false },
+  { name: "echo", title: "echo round trips", unit: "round trips/s", lowerIsBetter: false },
+  { name: "large", title: "1 MiB echo", unit: "MB/s", lowerIsBetter: false },
+  { name: "fanout", title: "chat fan-out", unit: "deliveries/s", lowerIsBetter: false },
+];
+
+export type Runtime = "node" | "bun" | "deno";
+
+/** A runtime, the polysocket server on it, and the hand-written baseline it is compared with. */
+export interface Target {
+  readonly name: string;
+  readonly runtime: Runtime;
+  readonly label: string;
+  readonly raw: string;
+  readonly rawLabel: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export const TARGETS: readonly Target[] = [
+  { name: "node", runtime: "node", label: "Node", raw: "raw-node.ts", rawLabel: "ws loop" },
+  { name: "bun", runtime: "bun", label: "Bun", raw: "raw-bun.ts", rawLabel: "Bun.serve + publish" },
+  {
+    name: "deno",
+    runtime: "deno",
+    label: "Deno",
+    raw: "raw-deno.ts",
+    rawLabel: "Deno.upgradeWebSocket loop",
+  },
+  {
+    name: "deno-node",
+    runtime: "deno",
+    label: "Deno, Node adapter",
+    raw: "raw-deno.ts",
+    rawLabel: "Deno.upgradeWebSocket loop",
+    env: { POLYSOCKET_ADAPTER: "node" },
+  },
+];
+
+/** Sizes and timings of one run. */
+export interface Config {
+  quick: boolean;
+  rounds: number;
+  targets: Target[];
+  scenarios: Scenario[];
+  /** fanout: clients in the room. */
+  fanoutClients: number;
+  /** fanout: messages in flight. */
+  window: number;
+  /** fanout and echo: message bytes. */
+  size: number;
+  echoClients: number;
+  idleConnections: number;
+  dialers: number;
+  largeSize: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Repeats of a measurement disturbed by other work on the machine. */
+  retries: number;
+  /** Where results.json, results.md and chart.svg go. */
+  out: string;
+}
+
+const USAGE = `npm run bench -- [flags]
+  --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
+  --rounds N            rounds per measurement; medians are reported (default 3)
+  --runtimes a,b        of ${TARGETS.map((t) => t.name).join(",")} (default all)
+  --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")} (default all)
+  --clients N           fan-out room size (default 500)
+  --window N            fan-out messages in flight (default 100)
+  --size N              fan-out/echo message bytes (default 64)
+  --echo-clients N      ping-ponging clients (default 50)
+  --idle N              idle connections for the memory scenario (default 5000)
+  --dialers N           parallel dialers for the connection rate (default 16)
+  --warmup MS, --measure MS   per measurement (default 500, 1500)
+  --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
+  --out DIR             output directory (default bench)`;
+
+/** Parses the command line; prints usage and exits on --help or a bad flag. */
+export function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      runtimes: { type: "string" },
+      scenarios: { type: "string" },
+      clients: { type: "string" },
+      window: { type: "string" },
+      size: { type: "string" },
+      "echo-clients": { type: "string" },
+      idle: { type: "string" },
+      dialers: { type: "string" },
+      warmup: { type: "string" },
+      measure: { type: "string" },
+      retries: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (value: string | undefined, full: number, small: number, min = 1) => {
+    const n = value === undefined ? (quick ? small : full) : Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new TypeError(`expected an integer ≥ ${min}, got ${value}\n${USAGE}`);
+    return n;
+  };
+  return {
+    quick,
+    rounds: num(values.rounds, 3, 1),
+    targets: pick(TARGETS, values.runtimes, "runtime"),
+    scenarios: pick(SCENARIOS, values.scenarios, "scenario"),
+    fanoutClients: num(values.clients, 500, 50),
+    window: num(values.window, 100, 20),
+    size: num(values.size, 64, 64),
+    echoClients: num(values["echo-clients"], 50, 10),
+    idleConnections: num(values.idle, 5000, 1000),
+    dialers: num(values.dialers, 16, 4),
+    largeSize: 1024 * 1024,
+    warmupMs: num(values.warmup, 500, 50),
+    measureMs: num(values.measure, 1500, 200),
+    retries: num(values.retries, 3, 0, 0),
+    out: values.out ?? (quick ? "bench/results/quick" : "bench"),
+  };
+}
+
+function pick<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string): T[] {
+  if (list === undefined) return [...all];
+  return list.split(",").map((name) => {
+    const found = all.find((item) => item.name === name);
+    if (!found) throw new TypeError(`unknown ${what} "${name}"; known: ${all.map((i) => i.name).join(", ")}`);
+    return found;
+  });
+}

@@ -1,0 +1,23 @@
+/** What the runner asks of the load generator (bench/load.ts), and what it answers. */
+
+/** One measurement, as the runner asks for it. */
+export interface Job {
+  scenario: "fanout" | "echo" | "memory" | "connrate" | "large";
+  url: string;
+  /** fanout: clients in the room; echo: clients ping-ponging; memory: idle connections; connrate: concurrent dialers; large: clients echoing. */
+  clients: number;
+  /** fanout: messages in flight (sent, not yet seen by the first client). */
+  window: number;
+  /** Message size in bytes. */
+  size: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+/** What the generator prints when done. */
+export interface LoadResult {
+  /** Events per second in the measuring window (deliveries, round trips, connections, bytes). */
+  rate: number;
+  /** Generator CPU time over wall time in the window: 1 means one core fully busy. */
+  cpu: number;
+}

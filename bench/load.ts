@@ -1,0 +1,142 @@
+/**
+ * The load generator: one Bun program (Bun's WebSocket client is the fastest
+ * client here), started once per measurement with a JSON job as its argument.
+ * It prints one JSON line: the rate measured in a steady window after a warm-up,
+ * and its own CPU use in that window (as a share of one core) so the runner can
+ * tell when the generator, not the server, was the limit.
+ * The `memory` job opens idle connections, prints `{"ready":true}` and holds
+ * them until a line arrives on stdin.
+ */
+import type { Job, LoadResult } from "./job.ts";
+
+const job = JSON.parse(process.argv[2] ?? "{}") as Job;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function connect(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => resolve(ws);
+    ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
+  });
+}
+
+/** Opens `count` connections, `batch` at a time (a burst of thousands overflows the accept queue). */
+async function connectMany(url: string, count: number, batch = 50): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  while (sockets.length < count) {
+    const n = Math.min(batch, count - sockets.length);
+    sockets.push(...(await Promise.all(Array.from({ length: n }, () => connect(url)))));
+  }
+  return sockets;
+}
+
+/** Lets the load run through a warm-up, then counts events over the measuring window. */
+async function measure(count: () => number): Promise<LoadResult> {
+  await sleep(job.warmupMs);
+  console.log(JSON.stringify({ window: "start" })); // the runner samples the server's CPU from here
+  const start = count();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await sleep(job.measureMs);
+  const end = count();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: (end - start) / seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds };
+}
+
+/** K clients; messages go out round-robin from them, at most `window` ahead of the first client. */
+async function fanout(): Promise<LoadResult> {
+  const clients = await connectMany(job.url, job.clients);
+  // Distinct messages, as in a real chat: a server may not rely on repeats.
+  const message = (n: number) => `${n} `.padEnd(job.size, "x");
+  let delivered = 0;
+  let seenByFirst = 0;
+  let sent = 0;
+  let running = true;
+  const pump = () => {
+    while (running && sent - seenByFirst < job.window) clients[sent % clients.length]!.send(message(sent++));
+  };
+  for (const client of clients) client.onmessage = () => void delivered++;
+  clients[0]!.onmessage = () => {
+    delivered++;
+    seenByFirst++;
+    pump();
+  };
+  pump();
+  const result = await measure(() => delivered);
+  running = false;
+  return result;
+}
+
+/** Each client sends, waits for its echo, sends again; `large` is the same with big binary messages. */
+async function pingPong(payloadOf: (client: number) => string | Uint8Array): Promise<LoadResult> {
+  const clients = await connectMany(`${job.url}?echo`, job.clients);
+  let roundTrips = 0;
+  let running = true;
+  for (const [i, client] of clients.entries()) {
+    const payload = payloadOf(i); // distinct per client
+    client.onmessage = () => {
+      roundTrips++;
+      if (running) client.send(payload);
+    };
+    client.send(payload);
+  }
+  const result = await measure(() => roundTrips);
+  running = false;
+  return result;
+}
+
+/** `clients` dialers in parallel, each opening a connection, closing it, and dialing again. */
+async function connRate(): Promise<LoadResult> {
+  let completed = 0;
+  let running = true;
+  const dial = () => {
+    const ws = new WebSocket(job.url);
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      ws.close();
+    };
+    ws.onclose = () => {
+      if (opened) completed++; // a refused connection is not a connection
+      if (running) dial();
+    };
+  };
+  for (let i = 0; i < job.clients; i++) dial();
+  const result = await measure(() => completed);
+  running = false;
+  return result;
+}
+
+/** Opens idle connections and holds them until the runner (which reads the server's RSS) says so. */
+async function idle(): Promise<void> {
+  const sockets = await connectMany(job.url, job.clients);
+  console.log(JSON.stringify({ ready: true }));
+  for await (const _line of console) break;
+  for (const ws of sockets) ws.close();
+}
+
+async function main(): Promise<void> {
+  switch (job.scenario) {
+    case "memory":
+      return idle();
+    case "fanout":
+      return print(await fanout());
+    case "echo":
+      return print(await pingPong((i) => `${i} `.padEnd(job.size, "x")));
+    case "large": {
+      const result = await pingPong((i) => new Uint8Array(job.size).fill(i));
+      return print({ ...result, rate: result.rate * job.size });
+    }
+    case "connrate":
+      return print(await connRate());
+  }
+}
+
+function print(result: LoadResult): void {
+  console.log(JSON.stringify(result));
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,288 @@
+/**
+ * Turns benchmark samples into results: medians, paired ratios, the machine
+ * they ran on, a Markdown table and an SVG chart (drawn here from the numbers).
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { type Config, SCENARIOS, TARGETS } from "./config.ts";
+import { PINNED } from "./processes.ts";
+import type { Impl, Sample } from "./run.ts";
+import { formatNumber, median } from "./stats.ts";
+
+/** Where the numbers were measured. */
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  bun: string;
+  deno: string;
+  /** Server pinned to core 0 and generator to core 1. */
+  pinned: boolean;
+}
+
+/** One scenario on one target: medians of both implementations and their ratio. */
+export interface Row {
+  target: string;
+  scenario: string;
+  polysocket: number;
+  raw: number;
+  /** Median over rounds of polysocket/raw, each round's pair measured back to back. */
+  ratio: number;
+  /** Every measurement, by round, disturbed ones included. */
+  samples: Record<Impl, number[]>;
+  /** Median CPU share of one core, generator and server, during the measuring window. */
+  generatorCpu: Record<Impl, number>;
+  serverCpu: Record<Impl, number>;
+  /** Median CPU of everything else on the machine (other users) in the window, in cores. */
+  otherCpu: Record<Impl, number>;
+  /**
+   * Median rate per server CPU-second (value / server CPU share): the server's efficiency,
+   * which still compares servers when the generator, not the server, set the pace.
+   */
+  perServerCore: Record<Impl, number>;
+}
+
+/** A ratio across targets, e.g. Node's polysocket fan-out over Bun's raw publish. */
+export interface Comparison {
+  what: string;
+  ratio: number;
+}
+
+/** Everything a run produced; saved as results.json. */
+export interface Results {
+  date: string;
+  durationSeconds: number;
+  machine: Machine;
+  config: Omit<Config, "targets" | "scenarios"> & { targets: string[]; scenarios: string[] };
+  rows: Row[];
+  comparisons: Comparison[];
+}
+
+/** The machine facts: cores, CPU model, memory and runtime versions. */
+export function machine(): Machine {
+  const bin = "node_modules/.bin";
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  return {
+    cpus: availableParallelism(),
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    bun: execFileSync(`${bin}/bun`, ["--version"], { encoding: "utf8" }).trim(),
+    deno: execFileSync(`${bin}/deno`, ["--version"], { encoding: "utf8" }).split("\n")[0]!.trim(),
+    pinned: PINNED,
+  };
+}
+
+/** Medians and ratios of `samples`, per target and scenario, in the config's order. */
+export function summarize(
+  config: Config,
+  samples: Sample[],
+  machine: Machine,
+  durationSeconds: number,
+): Results {
+  const rows: Row[] = [];
+  for (const target of config.targets) {
+    for (const scenario of config.scenarios) {
+      const mine = samples.filter((s) => s.target === target.name && s.scenario === scenario.name);
+      rows.push(row(target.name, scenario.name, mine));
+    }
+  }
+  const { targets, scenarios, ...rest } = config;
+  return {
+    date: new Date().toISOString(),
+    durationSeconds: Math.round(durationSeconds),
+    machine,
+    config: { ...rest, targets: targets.map((t) => t.name), scenarios: scenarios.map((s) => s.name) },
+    rows,
+    comparisons: comparisons(rows),
+  };
+}
+
+/** Other work on the machine above this many cores (CPU share) marks a measurement as disturbed. */
+export const BUSY = 0.25;
+
+const quiet = (sample: Sample) => (sample.otherCpu ?? 0) <= BUSY;
+
+function row(target: string, scenario: string, samples: Sample[]): Row {
+  const all = (impl: Impl) => samples.filter((s) => s.impl === impl);
+  // Medians and ratios come from undisturbed measurements where each side has some.
+  const clean = all("polysocket").some(quiet) && all("raw").some(quiet);
+  const of = (impl: Impl) => all(impl).filter((s) => !clean || quiet(s));
+  const values = (impl: Impl) => all(impl).map((s) => s.value);
+  const ratios = of("polysocket").map((p) => {
+    const raw = of("raw").find((r) => r.round === p.round);
+    return raw ? p.value / raw.value : Number.NaN;
+  });
+  const medianOf = (impl: Impl) => median(of(impl).map((s) => s.value));
+  const cpu = (key: "generatorCpu" | "serverCpu" | "otherCpu") => ({
+    polysocket: median(of("polysocket").map((s) => s[key] ?? Number.NaN)),
+    raw: median(of("raw").map((s) => s[key] ?? Number.NaN)),
+  });
+  return {
+    target,
+    scenario,
+    polysocket: medianOf("polysocket"),
+    raw: medianOf("raw"),
+    // Median of same-round pairs; if no round has both sides undisturbed, the ratio of medians.
+    ratio: ratios.some((r) => !Number.isNaN(r)) ? median(ratios) : medianOf("polysocket") / medianOf("raw"),
+    samples: { polysocket: values("polysocket"), raw: values("raw") },
+    generatorCpu: cpu("generatorCpu"),
+    serverCpu: cpu("serverCpu"),
+    otherCpu: cpu("otherCpu"),
+    perServerCore: {
+      polysocket: median(of("polysocket").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
+      raw: median(of("raw").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
+    },
+  };
+}
+
+/** Fan-out across runtimes: the comparisons the runtime choice hinges on. */
+function comparisons(rows: Row[]): Comparison[] {
+  const row = (target: string) => rows.find((r) => r.target === target && r.scenario === "fanout");
+  const fanout = (target: string, impl: Impl) => row(target)?.[impl] ?? Number.NaN;
+  const perCore = (target: string, impl: Impl) => row(target)?.perServerCore[impl] ?? Number.NaN;
+  const list: Array<[string, number, number]> = [
+    ["fan-out: polysocket on Node / Bun's raw publish", fanout("node", "polysocket"), fanout("bun", "raw")],
+    [
+      "fan-out per server CPU-second: polysocket on Node / Bun's raw publish",
+      perCore("node", "polysocket"),
+      perCore("bun", "raw"),
+    ],
+    [
+      "fan-out: polysocket on Bun / polysocket on Node",
+      fanout("bun", "polysocket"),
+      fanout("node", "polysocket"),
+    ],
+    [
+      "fan-out: polysocket on Deno / polysocket on Node",
+      fanout("deno", "polysocket"),
+      fanout("node", "polysocket"),
+    ],
+    [
+      "fan-out: polysocket on Deno with the Node adapter / polysocket on Node",
+      fanout("deno-node", "polysocket"),
+      fanout("node", "polysocket"),
+    ],
+  ];
+  return list
+    .filter(([, a, b]) => !Number.isNaN(a / b))
+    .map(([what, a, b]) => ({ what, ratio: round(a / b) }));
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+const label = (name: string) => TARGETS.find((t) => t.name === name)!;
+const scenarioOf = (name: string) => SCENARIOS.find((s) => s.name === name)!;
+
+/** The Markdown table: per scenario and target, polysocket vs raw and the ratio. */
+export function renderTable(results: Results): string {
+  const targets = [...new Set(results.rows.map((r) => r.target))];
+  const scenarios = [...new Set(results.rows.map((r) => r.scenario))];
+  const head = targets.map((t) => `${label(t).label}: polysocket / ${label(t).rawLabel}`);
+  const lines = [`| scenario | ${head.join(" | ")} |`, `| --- |${" --- |".repeat(targets.length)}`];
+  for (const scenario of scenarios) {
+    const info = scenarioOf(scenario);
+    const cells = targets.map((target) => {
+      const r = results.rows.find((row) => row.target === target && row.scenario === scenario)!;
+      return `${formatNumber(r.polysocket)} / ${formatNumber(r.raw)} = **${r.ratio.toFixed(2)}x**`;
+    });
+    lines.push(`| ${info.title} (${info.unit}) | ${cells.join(" | ")} |`);
+  }
+  lines.push("", ...fanoutDetail(results));
+  const m = results.machine;
+  const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
+  const sizes = `${results.config.rounds} rounds, medians; fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections`;
+  return [
+    ...lines,
+    "",
+    ...more,
+    "",
+    `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB${m.pinned ? " (server on core 0, generator on core 1)" : ""}; Node ${m.node}, Bun ${m.bun}, ${m.deno}. ${sizes}.`,
+    "",
+  ].join("\n");
+}
+
+/** Fan-out per target: throughput, throughput per server CPU-second, and who was busy. */
+function fanoutDetail(results: Results): string[] {
+  const rows = results.rows.filter((r) => r.scenario === "fanout");
+  if (rows.length === 0) return [];
+  const pct = (share: number) => (Number.isNaN(share) ? "–" : `${Math.round(share * 100)}%`);
+  const pair = (values: Record<Impl, number>, show: (v: number) => string) =>
+    `${show(values.polysocket)} / ${show(values.raw)}`;
+  return [
+    "| chat fan-out, polysocket / raw | deliveries/s | per server CPU-second | server CPU | generator CPU |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((r) => {
+      const cells = [
+        pair(r, formatNumber),
+        pair(r.perServerCore, formatNumber),
+        pair(r.serverCpu, pct),
+        pair(r.generatorCpu, pct),
+      ];
+      return `| ${label(r.target).label} | ${cells.join(" | ")} |`;
+    }),
+  ];
+}
+
+const WIDTH = 760;
+const LABEL = 190;
+const BAR = 13;
+const COLORS: Record<Impl, string> = { polysocket: "#2f6fdf", raw: "#a8a8a8" };
+
+/** A bar chart, one panel per scenario: polysocket and raw side by side for each target. */
+export function renderChart(results: Results): string {
+  const targets = [...new Set(results.rows.map((r) => r.target))];
+  const scenarios = [...new Set(results.rows.map((r) => r.scenario))];
+  const parts: string[] = [];
+  let y = 34;
+  for (const scenario of scenarios) {
+    const rows = results.rows.filter((r) => r.scenario === scenario);
+    const max = Math.max(...rows.flatMap((r) => [r.polysocket, r.raw]).filter((v) => !Number.isNaN(v)), 1e-9);
+    const info = scenarioOf(scenario);
+    const better = info.lowerIsBetter ? "lower is better" : "higher is better";
+    parts.push(text(10, y, `${info.title} (${info.unit}, ${better})`, 'font-weight="bold"'));
+    y += 10;
+    for (const target of targets) {
+      const r = rows.find((row) => row.target === target)!;
+      parts.push(text(LABEL - 8, y + BAR + 3, label(target).label, 'text-anchor="end"'));
+      for (const impl of ["polysocket", "raw"] as const) {
+        const value = r[impl];
+        const width = Number.isNaN(value) ? 0 : ((WIDTH - LABEL - 110) * value) / max;
+        parts.push(
+          `<rect x="${LABEL}" y="${y}" width="${width.toFixed(1)}" height="${BAR - 2}" fill="${COLORS[impl]}"/>`,
+          text(LABEL + width + 4, y + BAR - 3, barLabel(r, impl), 'font-size="10"'),
+        );
+        y += BAR;
+      }
+      y += 6;
+    }
+    y += 18;
+  }
+  const legend = [
+    `<rect x="10" y="8" width="10" height="10" fill="${COLORS.polysocket}"/>`,
+    text(24, 17, "polysocket"),
+    `<rect x="100" y="8" width="10" height="10" fill="${COLORS.raw}"/>`,
+    text(114, 17, "raw server on the same runtime (ws loop, Bun publish, Deno.upgradeWebSocket loop)"),
+  ];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="sans-serif" font-size="12" role="img">`,
+    "<title>polysocket vs the raw server of each runtime, per scenario</title>",
+    `<rect width="100%" height="100%" fill="white"/>`,
+    ...legend,
+    ...parts,
+    "</svg>",
+    "",
+  ].join("\n");
+}
+
+/** A bar's number; polysocket's also carries its ratio to raw. */
+function barLabel(row: Row, impl: Impl): string {
+  const value = formatNumber(row[impl]);
+  return impl === "raw" || Number.isNaN(row.ratio) ? value : `${value}  (${row.ratio.toFixed(2)}x)`;
+}
+
+function text(x: number, y: number, content: string, attributes = ""): string {
+  const escaped = content.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  return `<text x="${x.toFixed(1)}" y="${y}" ${attributes}>${escaped}</text>`;
+}

@@ -1,0 +1,134 @@
+/**
+ * Node's broadcast fast path, as the `ws` WebSocket class the adapter's server
+ * creates. `ws` frames and writes every `send` on its own, so a broadcast to N
+ * clients frames the message N times and makes N small writes. Server frames are
+ * unmasked, so one framed buffer serves every client: when a socket is sent the
+ * message the previous `send` (to any socket) carried — which is what a broadcast
+ * does — it gets the frame already built, and its socket stays corked until the
+ * event loop's check phase, so the broadcasts of one loop iteration leave in one
+ * write per socket.
+ *
+ * Broadcasts still go through `Connection.send`, one connection at a time, so
+ * every per-connection rule of the core (state, backpressure) applies to them.
+ * The bytes go to the socket `ws` itself writes to, in call order, so they never
+ * interleave with other frames, and `bufferedAmount` (the socket's writable
+ * length) counts them. Anything else — options, a callback, a sender with frames
+ * queued (compression), unfamiliar internals — takes `ws`'s own path.
+ */
+import { setImmediate } from "node:timers";
+import * as wsModule from "ws";
+import { WebSocket } from "ws";
+
+/** The parts of `ws`'s exported `Sender` used here (public, but not in @types/ws). */
+interface SenderStatic {
+  frame(data: Buffer, options: FrameOptions): Buffer[];
+}
+
+interface FrameOptions {
+  fin: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+  rsv1: boolean;
+}
+
+/** The socket and sender state of a `ws` WebSocket (private fields of ws 8). */
+interface WsInternals {
+  _socket?: Writable;
+  _sender?: { _state: number; _queue: unknown[] };
+}
+
+interface Writable {
+  [CORKED]?: boolean;
+  write(chunk: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+const { Sender } = wsModule as unknown as { Sender: SenderStatic };
+const OPEN = 1;
+const TEXT = 0x1;
+const BINARY = 0x2;
+/** Text frames up to this size are joined into one buffer: one write per client. */
+const JOIN_BELOW = 16 * 1024;
+
+/** The message of the previous send, and its frame once a second socket asked for it. */
+let last: { data: string | Uint8Array; frame: Buffer[] | undefined } | undefined;
+/** Sockets corked during this loop iteration; uncorked together in the check phase. */
+const corked: Writable[] = [];
+/** Marks a socket as in `corked` (cheaper than a Set lookup per message and client). */
+const CORKED = Symbol("polysocket.corked");
+
+/** A `ws` WebSocket whose `send` reuses the frame of a message sent to many sockets. */
+export class SharedFrameWebSocket extends WebSocket {
+  override send(data: Parameters<WebSocket["send"]>[0], options?: unknown, cb?: unknown): void {
+    const plain = options === undefined && cb === undefined && isPlain(data);
+    const socket = plain ? idleSocket(this) : undefined;
+    if (socket === undefined || !isPlain(data)) {
+      (super.send as (...args: unknown[]) => void)(data, options, cb);
+    } else if (last !== undefined && isLast(last, data)) {
+      last.frame ??= frameOnce(data);
+      writeCorked(socket, last.frame);
+    } else {
+      last = { data, frame: undefined }; // a second socket asking for it makes it shared
+      scheduleFlush(); // which also forgets it: no message is held past its loop iteration
+      super.send(data);
+    }
+  }
+}
+
+/** What the core sends: text or bytes (`ws` also takes numbers, Blobs and more). */
+function isPlain(data: unknown): data is string | Uint8Array {
+  return typeof data === "string" || data instanceof Uint8Array;
+}
+
+/** Strings are compared by value (immutable); bytes by identity, never copied (as `ws` does). */
+function isLast(previous: { data: string | Uint8Array }, data: string | Uint8Array): boolean {
+  return previous.data === data;
+}
+
+/** The socket to write to, if the WebSocket is open and `ws`'s sender has nothing queued. */
+function idleSocket(ws: WebSocket): Writable | undefined {
+  if (ws.readyState !== OPEN) return undefined;
+  const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+  if (!socket || !sender || sender._state !== 0 || sender._queue.length > 0) return undefined;
+  return socket;
+}
+
+/** The message as one unmasked frame: header and payload, joined when small text. */
+function frameOnce(data: string | Uint8Array): Buffer[] {
+  const binary = typeof data !== "string";
+  const payload = binary ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+  const options = { fin: true, opcode: binary ? BINARY : TEXT, mask: false, readOnly: true, rsv1: false };
+  const frame = Sender.frame(payload, options);
+  return !binary && payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
+}
+
+function writeCorked(socket: Writable, frame: Buffer[]): void {
+  if (socket[CORKED] !== true) {
+    scheduleFlush();
+    socket.cork();
+    socket[CORKED] = true;
+    corked.push(socket);
+  }
+  for (const chunk of frame) socket.write(chunk);
+}
+
+let flushScheduled = false;
+
+/** Once per loop iteration at most: uncork in the check phase. */
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushScheduled = false;
+  for (const socket of corked) {
+    socket[CORKED] = false;
+    socket.uncork();
+  }
+  corked.length = 0;
+  last = undefined;
+}

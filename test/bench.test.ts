@@ -1,0 +1,37 @@
+/**
+ * CI smoke test of `npm run bench -- --quick`: it runs every scenario on every
+ * runtime and produces numbers. It never asserts a speed: benchmarks are not tests.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect, test } from "vitest";
+import { ROOT } from "./harness/runtimes.ts";
+
+const run = promisify(execFile);
+
+test("npm run bench -- --quick measures every scenario on every runtime", { timeout: 180_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
+  try {
+    const tsx = createRequire(import.meta.url).resolve("tsx");
+    await run(process.execPath, ["--import", tsx, "bench/run.ts", "--quick", "--out", out], { cwd: ROOT });
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    expect(results.rows).toHaveLength(4 * 5); // node, bun, deno, deno-node × five scenarios
+    for (const row of results.rows) {
+      for (const value of [row.polysocket, row.raw]) {
+        expect(Number.isFinite(value), `${row.target} ${row.scenario}`).toBe(true);
+      }
+      // JSON has no Infinity: a raw server measured at 0 (memory, in a tiny run) gives a null ratio.
+      expect(row.ratio === null || Number.isFinite(row.ratio), `${row.target} ${row.scenario} ratio`).toBe(
+        true,
+      );
+    }
+    expect(readFileSync(join(out, "results.md"), "utf8")).toContain("| chat fan-out");
+    expect(readFileSync(join(out, "chart.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
