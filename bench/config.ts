@@ -62,6 +62,10 @@ export interface Config {
   rounds: number;
   targets: Target[];
   scenarios: Scenario[];
+  /** Whether to run the multi-process fan-out through Redis (bench/redis.ts); never in --quick. */
+  redis: boolean;
+  /** redis: clients in the room, spread evenly over the server processes. */
+  redisClients: number;
   /** fanout: clients in the room. */
   fanoutClients: number;
   /** fanout: messages in flight. */
@@ -84,7 +88,9 @@ const USAGE = `npm run bench -- [flags]
   --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
   --rounds N            rounds per measurement; medians are reported (default 3)
   --runtimes a,b        of ${TARGETS.map((t) => t.name).join(",")} (default all)
-  --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")} (default all)
+  --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")},redis (default all; redis: chat
+                        fan-out through a redis-server started for the run, 1-3 processes; not in --quick)
+  --redis-clients N     clients in the Redis room (default 300)
   --clients N           fan-out room size (default 500)
   --window N            fan-out messages in flight (default 100)
   --size N              fan-out/echo message bytes (default 64)
@@ -106,6 +112,7 @@ export function parseConfig(argv: string[]): Config {
       runtimes: { type: "string" },
       scenarios: { type: "string" },
       clients: { type: "string" },
+      "redis-clients": { type: "string" },
       window: { type: "string" },
       size: { type: "string" },
       "echo-clients": { type: "string" },
@@ -128,11 +135,16 @@ export function parseConfig(argv: string[]): Config {
       throw new TypeError(`expected an integer ≥ ${min}, got ${value}\n${USAGE}`);
     return n;
   };
+  const listed = values.scenarios?.split(",");
+  const redis = listed ? listed.includes("redis") : !quick;
+  const others = listed?.filter((name) => name !== "redis").join(",");
   return {
     quick,
     rounds: num(values.rounds, 3, 1),
     targets: pick(TARGETS, values.runtimes, "runtime"),
-    scenarios: pick(SCENARIOS, values.scenarios, "scenario"),
+    scenarios: others === "" ? [] : pick(SCENARIOS, others, "scenario"),
+    redis,
+    redisClients: num(values["redis-clients"], 300, 30),
     fanoutClients: num(values.clients, 500, 50),
     window: num(values.window, 100, 20),
     size: num(values.size, 64, 64),

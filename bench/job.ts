@@ -4,6 +4,8 @@
 export interface Job {
   scenario: "fanout" | "echo" | "memory" | "connrate" | "large";
   url: string;
+  /** fanout through Redis: the servers' URLs; clients connect to them in turn (`url` is the first). */
+  urls?: string[];
   /** fanout: clients in the room; echo: clients ping-ponging; memory: idle connections; connrate: concurrent dialers; large: clients echoing. */
   clients: number;
   /** fanout: messages in flight (sent, not yet seen by the first client). */
@@ -20,4 +22,6 @@ export interface LoadResult {
   rate: number;
   /** Generator CPU time over wall time in the window: 1 means one core fully busy. */
   cpu: number;
+  /** fanout with `urls`: clients that had not received every message 5 s after sending stopped. */
+  incomplete?: number;
 }

@@ -22,11 +22,14 @@ function connect(url: string): Promise<WebSocket> {
 }
 
 /** Opens `count` connections, `batch` at a time (a burst of thousands overflows the accept queue). */
-async function connectMany(url: string, count: number, batch = 50): Promise<WebSocket[]> {
+async function connectMany(url: string, count: number, batch = 50, urls = [url]): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   while (sockets.length < count) {
     const n = Math.min(batch, count - sockets.length);
-    sockets.push(...(await Promise.all(Array.from({ length: n }, () => connect(url)))));
+    const at = sockets.length;
+    sockets.push(
+      ...(await Promise.all(Array.from({ length: n }, (_, i) => connect(urls[(at + i) % urls.length]!)))),
+    );
   }
   return sockets;
 }
@@ -47,9 +50,11 @@ async function measure(count: () => number): Promise<LoadResult> {
 
 /** K clients; messages go out round-robin from them, at most `window` ahead of the first client. */
 async function fanout(): Promise<LoadResult> {
-  const clients = await connectMany(job.url, job.clients);
+  const clients = await connectMany(job.url, job.clients, 50, job.urls);
   // Distinct messages, as in a real chat: a server may not rely on repeats.
   const message = (n: number) => `${n} `.padEnd(job.size, "x");
+  // Through Redis: each client's chat messages (not the join notices, which start with "User").
+  const counts = job.urls ? clients.map(() => 0) : undefined;
   let delivered = 0;
   let seenByFirst = 0;
   let sent = 0;
@@ -57,16 +62,33 @@ async function fanout(): Promise<LoadResult> {
   const pump = () => {
     while (running && sent - seenByFirst < job.window) clients[sent % clients.length]!.send(message(sent++));
   };
-  for (const client of clients) client.onmessage = () => void delivered++;
-  clients[0]!.onmessage = () => {
-    delivered++;
-    seenByFirst++;
-    pump();
-  };
+  for (const [i, client] of clients.entries()) {
+    client.onmessage = (event) => {
+      delivered++;
+      if (counts && !(event.data as string).startsWith("User")) counts[i]!++;
+      if (i === 0) {
+        seenByFirst++;
+        pump();
+      }
+    };
+  }
   pump();
   const result = await measure(() => delivered);
   running = false;
-  return result;
+  return counts ? { ...result, incomplete: await incomplete(counts, sent) } : result;
+}
+
+/** Waits up to 5 s for every client to have all `sent` messages; returns how many still miss some. */
+function incomplete(counts: number[], sent: number): Promise<number> {
+  const deadline = Date.now() + 5000;
+  return new Promise((resolve) => {
+    const check = () => {
+      const missing = counts.filter((n) => n < sent).length;
+      if (missing === 0 || Date.now() > deadline) resolve(missing);
+      else setTimeout(check, 50);
+    };
+    check();
+  });
 }
 
 /** Each client sends, waits for its echo, sends again; `large` is the same with big binary messages. */

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type Config, parseConfig, type Scenario, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
 import { type Measurement, runLoad, ServerProcess, withIdleConnections } from "./processes.ts";
+import { runRedis } from "./redis.ts";
 import { BUSY, machine, type Results, renderChart, renderTable, summarize } from "./report.ts";
 import { formatNumber } from "./stats.ts";
 
@@ -134,6 +135,13 @@ function progress(
 async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2));
   const samples: Sample[] = [];
+  mkdirSync(config.out, { recursive: true });
+  if (config.quick && !config.redis)
+    console.log("--quick: skipping the redis scenario (run it with --scenarios redis)");
+  if (config.redis) {
+    console.log(`\n${await runRedis(config)}\nwritten to ${config.out}/results-redis.json and .md\n`);
+  }
+  if (config.scenarios.length === 0) return;
 
   for (let round = 1; round <= config.rounds; round++) {
     for (const target of config.targets) {
@@ -144,7 +152,6 @@ async function main(): Promise<void> {
   }
 
   const results: Results = summarize(config, samples, machine(), (Date.now() - started) / 1000);
-  mkdirSync(config.out, { recursive: true });
   writeFileSync(`${config.out}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${config.out}/results.md`, renderTable(results));
   writeFileSync(`${config.out}/chart.svg`, renderChart(results));

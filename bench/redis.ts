@@ -1,0 +1,188 @@
+/**
+ * The multi-process scenario (`--scenarios redis`): chat fan-out through one
+ * Redis (`polysocket/redis`) with 1, 2 and 3 server processes (Node; Node + Bun;
+ * Node + Bun + Deno), clients spread evenly over them, every client receiving
+ * every message; and the same `ChatRoom` in memory in one Node process, measured
+ * in the same run, for the per-message cost of the Redis path. It starts its own
+ * `redis-server` on a free loopback port, without persistence, and stops it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import type { Config, Runtime } from "./config.ts";
+import { runLoad, ServerProcess } from "./processes.ts";
+import { formatNumber, median } from "./stats.ts";
+
+/** One server set-up: its runtimes (one process each) and whether the room goes through Redis. */
+interface Setup {
+  name: string;
+  runtimes: Runtime[];
+  redis: boolean;
+}
+
+const SETUPS: readonly Setup[] = [
+  { name: "memory, 1 process", runtimes: ["node"], redis: false },
+  { name: "redis, 1 process", runtimes: ["node"], redis: true },
+  { name: "redis, 2 processes", runtimes: ["node", "bun"], redis: true },
+  { name: "redis, 3 processes", runtimes: ["node", "bun", "deno"], redis: true },
+];
+
+export interface RedisRow {
+  setup: string;
+  runtimes: Runtime[];
+  /** Median deliveries per second over the rounds. */
+  deliveries: number;
+  /** Median messages per second (deliveries / clients) and µs per message. */
+  messages: number;
+  microsPerMessage: number;
+  /** Clients that missed a message (summed over rounds; 0 is the expectation). */
+  incomplete: number;
+  samples: number[];
+}
+
+/** The redis-server on PATH, if any. */
+export function redisServerBinary(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, "redis-server"))) return join(dir, "redis-server");
+  }
+  return undefined;
+}
+
+/** Runs every set-up `config.rounds` times and writes results-redis.json and .md; returns the table. */
+export async function runRedis(config: Config): Promise<string> {
+  const binary = redisServerBinary();
+  if (!binary)
+    throw new Error("the redis scenario needs redis-server on PATH (apt-get install redis-server)");
+  const redis = await startRedis(binary);
+  const values = new Map<string, number[]>(SETUPS.map((s) => [s.name, []]));
+  const incomplete = new Map<string, number>(SETUPS.map((s) => [s.name, 0]));
+  try {
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const setup of SETUPS) {
+        const room = `bench-${round}-${setup.runtimes.length}-${setup.redis}`;
+        const env: Record<string, string> = setup.redis
+          ? { BENCH_REDIS_URL: redis.url, BENCH_ROOM: room }
+          : {};
+        const servers: ServerProcess[] = [];
+        try {
+          for (const runtime of setup.runtimes)
+            servers.push(await ServerProcess.start(runtime, "chat-room.ts", env));
+          const urls = servers.map((s) => `ws://127.0.0.1:${s.port}/`);
+          const job = {
+            scenario: "fanout" as const,
+            url: urls[0]!,
+            urls,
+            clients: config.redisClients,
+            window: config.window,
+            size: config.size,
+            warmupMs: config.warmupMs,
+            measureMs: config.measureMs,
+          };
+          const result = await runLoad(job, servers[0]!);
+          values.get(setup.name)!.push(result.rate);
+          incomplete.set(setup.name, incomplete.get(setup.name)! + (result.incomplete ?? 0));
+          console.log(
+            `[round ${round}/${config.rounds}] ${setup.name.padEnd(19)} ${formatNumber(result.rate).padStart(7)} deliveries/s, clients missing messages: ${result.incomplete ?? 0}`,
+          );
+        } catch (error) {
+          console.error(`  ! ${setup.name} failed: ${(error as Error).message.split("\n")[0]}`);
+          values.get(setup.name)!.push(Number.NaN);
+        } finally {
+          for (const server of servers) await server.kill();
+        }
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  const rows: RedisRow[] = SETUPS.map((setup) => {
+    const deliveries = median(values.get(setup.name)!);
+    const messages = deliveries / config.redisClients;
+    return {
+      setup: setup.name,
+      runtimes: setup.runtimes,
+      deliveries,
+      messages,
+      microsPerMessage: 1e6 / messages,
+      incomplete: incomplete.get(setup.name)!,
+      samples: values.get(setup.name)!,
+    };
+  });
+  const [memory, single] = [rows[0]!, rows[1]!];
+  const overhead = {
+    what: "Node, 1 process: ChatRoom in memory vs through Redis, same run",
+    ratio: single.deliveries / memory.deliveries,
+    microsPerMessage: single.microsPerMessage - memory.microsPerMessage,
+  };
+  const results = {
+    date: new Date().toISOString(),
+    clients: config.redisClients,
+    window: config.window,
+    size: config.size,
+    rounds: config.rounds,
+    rows,
+    overhead,
+  };
+  const table = renderRedisTable(results.clients, rows, overhead);
+  writeFileSync(`${config.out}/results-redis.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${config.out}/results-redis.md`, table);
+  return table;
+}
+
+function renderRedisTable(
+  clients: number,
+  rows: RedisRow[],
+  overhead: { ratio: number; microsPerMessage: number },
+): string {
+  const lines = [
+    `| chat fan-out, ${clients} clients | runtimes | deliveries/s | messages/s | µs per message | clients missing messages |`,
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+    ...rows.map(
+      (r) =>
+        `| ${r.setup} | ${r.runtimes.join(" + ")} | ${formatNumber(r.deliveries)} | ${formatNumber(r.messages)} | ${r.microsPerMessage.toFixed(1)} | ${r.incomplete} |`,
+    ),
+    "",
+    `Redis path, Node, 1 process: ${overhead.ratio.toFixed(2)}× the in-memory rate, +${overhead.microsPerMessage.toFixed(1)} µs per message.`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** A throwaway redis-server on a free loopback port, without persistence. */
+async function startRedis(binary: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+    child.stdout!.on("data", (chunk) => {
+      output += chunk;
+      if (output.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  return { url: `redis://127.0.0.1:${port}`, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}
