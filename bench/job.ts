@@ -8,7 +8,7 @@ export interface Job {
   urls?: string[];
   /** fanout: clients in the room; echo: clients ping-ponging; memory: idle connections; connrate: concurrent dialers; large: clients echoing. */
   clients: number;
-  /** fanout: messages in flight (sent, not yet seen by the first client). */
+  /** fanout: messages in flight (sent, not yet seen by the first client; with `urls`, by the slowest server's). */
   window: number;
   /** Message size in bytes. */
   size: number;

@@ -48,7 +48,10 @@ async function measure(count: () => number): Promise<LoadResult> {
   return { rate: (end - start) / seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
-/** K clients; messages go out round-robin from them, at most `window` ahead of the first client. */
+/**
+ * K clients; messages go out round-robin from them, at most `window` ahead of the
+ * first client (with `urls`: of the slowest server's first client).
+ */
 async function fanout(): Promise<LoadResult> {
   const clients = await connectMany(job.url, job.clients, 50, job.urls);
   // Distinct messages, as in a real chat: a server may not rely on repeats.
@@ -59,17 +62,17 @@ async function fanout(): Promise<LoadResult> {
   let seenByFirst = 0;
   let sent = 0;
   let running = true;
+  // Through several processes, the window is measured at the slowest of them (clients 0..n-1, one per process).
+  const seen = counts ? () => Math.min(...counts.slice(0, job.urls!.length)) : () => seenByFirst;
   const pump = () => {
-    while (running && sent - seenByFirst < job.window) clients[sent % clients.length]!.send(message(sent++));
+    while (running && sent - seen() < job.window) clients[sent % clients.length]!.send(message(sent++));
   };
   for (const [i, client] of clients.entries()) {
     client.onmessage = (event) => {
       delivered++;
       if (counts && !(event.data as string).startsWith("User")) counts[i]!++;
-      if (i === 0) {
-        seenByFirst++;
-        pump();
-      }
+      if (i === 0) seenByFirst++;
+      if (i < (job.urls?.length ?? 1)) pump();
     };
   }
   pump();

@@ -1,9 +1,11 @@
 /**
  * The multi-process scenario (`--scenarios redis`): chat fan-out through one
- * Redis (`polysocket/redis`) with 1, 2 and 3 server processes (Node; Node + Bun;
- * Node + Bun + Deno), clients spread evenly over them, every client receiving
- * every message; and the same `ChatRoom` in memory in one Node process, measured
- * in the same run, for the per-message cost of the Redis path. It starts its own
+ * Redis (`polysocket/redis`) with 1, 2 and 3 server processes (all Node, and
+ * one per runtime: Node + Bun, Node + Bun + Deno), clients spread evenly over
+ * them, every client receiving every message; and, per runtime, the same
+ * `ChatRoom` in memory and through Redis in one process, measured in the same
+ * run, for the per-message cost of the Redis path. Server processes share the
+ * server core (see processes.ts), so more processes do not mean more CPU. It starts its own
  * `redis-server` on a free loopback port, without persistence, and stops it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -11,7 +13,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import type { Config, Runtime } from "./config.ts";
-import { runLoad, ServerProcess } from "./processes.ts";
+import { PINNED, runLoad, ServerProcess } from "./processes.ts";
+import { machine } from "./report.ts";
 import { formatNumber, median } from "./stats.ts";
 
 /** One server set-up: its runtimes (one process each) and whether the room goes through Redis. */
@@ -22,11 +25,24 @@ interface Setup {
 }
 
 const SETUPS: readonly Setup[] = [
-  { name: "memory, 1 process", runtimes: ["node"], redis: false },
-  { name: "redis, 1 process", runtimes: ["node"], redis: true },
-  { name: "redis, 2 processes", runtimes: ["node", "bun"], redis: true },
-  { name: "redis, 3 processes", runtimes: ["node", "bun", "deno"], redis: true },
+  ...(["node", "bun", "deno"] as const).flatMap((runtime) => [
+    { name: `${runtime}, in memory`, runtimes: [runtime], redis: false },
+    { name: `${runtime}, Redis`, runtimes: [runtime], redis: true },
+  ]),
+  { name: "2 × node, Redis", runtimes: ["node", "node"], redis: true },
+  { name: "3 × node, Redis", runtimes: ["node", "node", "node"], redis: true },
+  { name: "node + bun, Redis", runtimes: ["node", "bun"], redis: true },
+  { name: "node + bun + deno, Redis", runtimes: ["node", "bun", "deno"], redis: true },
 ];
+
+/** The cost of the Redis path in one process of one runtime: same run, same room size. */
+export interface Overhead {
+  runtime: Runtime;
+  /** Redis rate over in-memory rate. */
+  ratio: number;
+  /** Extra µs per message (of the whole room's delivery) through Redis. */
+  microsPerMessage: number;
+}
 
 export interface RedisRow {
   setup: string;
@@ -109,14 +125,20 @@ export async function runRedis(config: Config): Promise<string> {
       samples: values.get(setup.name)!,
     };
   });
-  const [memory, single] = [rows[0]!, rows[1]!];
-  const overhead = {
-    what: "Node, 1 process: ChatRoom in memory vs through Redis, same run",
-    ratio: single.deliveries / memory.deliveries,
-    microsPerMessage: single.microsPerMessage - memory.microsPerMessage,
-  };
+  const overhead: Overhead[] = (["node", "bun", "deno"] as const).map((runtime) => {
+    const memory = rows.find((r) => r.setup === `${runtime}, in memory`)!;
+    const redis = rows.find((r) => r.setup === `${runtime}, Redis`)!;
+    return {
+      runtime,
+      ratio: redis.deliveries / memory.deliveries,
+      microsPerMessage: redis.microsPerMessage - memory.microsPerMessage,
+    };
+  });
   const results = {
     date: new Date().toISOString(),
+    machine: machine(),
+    /** Server processes on core 0, generator on core 1, redis-server unpinned. */
+    pinned: PINNED,
     clients: config.redisClients,
     window: config.window,
     size: config.size,
@@ -130,20 +152,18 @@ export async function runRedis(config: Config): Promise<string> {
   return table;
 }
 
-function renderRedisTable(
-  clients: number,
-  rows: RedisRow[],
-  overhead: { ratio: number; microsPerMessage: number },
-): string {
+function renderRedisTable(clients: number, rows: RedisRow[], overhead: Overhead[]): string {
   const lines = [
-    `| chat fan-out, ${clients} clients | runtimes | deliveries/s | messages/s | µs per message | clients missing messages |`,
-    "| --- | --- | ---: | ---: | ---: | ---: |",
+    `| chat fan-out, ${clients} clients | processes | deliveries/s | messages/s | µs per message | clients missing messages |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
-        `| ${r.setup} | ${r.runtimes.join(" + ")} | ${formatNumber(r.deliveries)} | ${formatNumber(r.messages)} | ${r.microsPerMessage.toFixed(1)} | ${r.incomplete} |`,
+        `| ${r.setup} | ${r.runtimes.length} | ${formatNumber(r.deliveries)} | ${formatNumber(r.messages)} | ${r.microsPerMessage.toFixed(1)} | ${r.incomplete} |`,
     ),
     "",
-    `Redis path, Node, 1 process: ${overhead.ratio.toFixed(2)}× the in-memory rate, +${overhead.microsPerMessage.toFixed(1)} µs per message.`,
+    "| Redis path, 1 process | rate vs in memory | extra µs per message |",
+    "| --- | ---: | ---: |",
+    ...overhead.map((o) => `| ${o.runtime} | ${o.ratio.toFixed(2)}× | ${o.microsPerMessage.toFixed(1)} |`),
   ];
   return `${lines.join("\n")}\n`;
 }
