@@ -188,7 +188,15 @@ async function startRedis(binary: string): Promise<{ url: string; stop: () => Pr
       reject(new Error(`redis-server exited with ${code}:\n${output}`));
     });
   });
+  // Interrupted (Ctrl-C, a timeout): take the redis-server along instead of leaving it running.
+  const onSignal = () => {
+    child.kill("SIGKILL");
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  process.once("exit", () => child.kill("SIGKILL"));
   const stop = async () => {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
