@@ -8,10 +8,8 @@
  * server core (see processes.ts), so more processes do not mean more CPU. It starts its own
  * `redis-server` on a free loopback port, without persistence, and stops it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { redisServerBinary, TestRedis } from "../test/harness/redis.ts";
 import type { Config, Runtime } from "./config.ts";
 import { PINNED, runLoad, ServerProcess } from "./processes.ts";
 import { machine } from "./report.ts";
@@ -57,20 +55,12 @@ export interface RedisRow {
   samples: number[];
 }
 
-/** The redis-server on PATH, if any. */
-export function redisServerBinary(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir && existsSync(join(dir, "redis-server"))) return join(dir, "redis-server");
-  }
-  return undefined;
-}
-
 /** Runs every set-up `config.rounds` times and writes results-redis.json and .md; returns the table. */
 export async function runRedis(config: Config): Promise<string> {
-  const binary = redisServerBinary();
-  if (!binary)
+  if (!redisServerBinary()) {
     throw new Error("the redis scenario needs redis-server on PATH (apt-get install redis-server)");
-  const redis = await startRedis(binary);
+  }
+  const redis = await startRedis();
   const values = new Map<string, number[]>(SETUPS.map((s) => [s.name, []]));
   const incomplete = new Map<string, number>(SETUPS.map((s) => [s.name, 0]));
   try {
@@ -168,49 +158,21 @@ function renderRedisTable(clients: number, rows: RedisRow[], overhead: Overhead[
   return `${lines.join("\n")}\n`;
 }
 
-/** A throwaway redis-server on a free loopback port, without persistence. */
-async function startRedis(binary: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-    child.stdout!.on("data", (chunk) => {
-      output += chunk;
-      if (output.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}:\n${output}`));
-    });
-  });
-  // Interrupted (Ctrl-C, a timeout): take the redis-server along instead of leaving it running.
+/**
+ * A throwaway redis-server (the tests' own, test/harness/redis.ts), taken along
+ * when the run is interrupted (Ctrl-C, a timeout) instead of being left running.
+ */
+async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const redis = await TestRedis.start();
   const onSignal = () => {
-    child.kill("SIGKILL");
+    void redis.stop();
     process.exit(130);
   };
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
-  process.once("exit", () => child.kill("SIGKILL"));
+  process.once("exit", () => void redis.stop());
   const stop = async () => {
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await redis.dispose();
   };
-  return { url: `redis://127.0.0.1:${port}`, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
+  return { url: redis.url, stop };
 }
