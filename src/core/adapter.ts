@@ -33,8 +33,10 @@ export interface UpgradeRequest {
   readonly method: string;
   /** Path and query, e.g. `/chat?room=1`. */
   readonly url: string;
-  /** Request headers with lower-case names. */
+  /** Request headers with lower-case names, frozen (built on first read). */
   readonly headers: Readonly<Record<string, string>>;
+  /** One header by lower-case name, repeats joined with ", "; cheaper than reading `headers`. */
+  header(name: string): string | undefined;
   /** Whether the request asks for a WebSocket upgrade. */
   readonly upgrade: boolean;
   /** Peer IP address, or `""` when the runtime cannot tell. */

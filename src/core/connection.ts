@@ -26,8 +26,6 @@ export interface ConnectionHost {
 export class Connection {
   /** Unique per server (and, in practice, across servers): a URL-safe string. */
   readonly id: string;
-  /** Headers of the upgrade request, lower-case names, read-only. */
-  readonly headers: Readonly<Record<string, string>>;
   /** Path and query of the upgrade request, e.g. `/chat?room=1`. */
   readonly url: string;
   /** IP address of the peer, or `""` when the runtime cannot tell. */
@@ -38,6 +36,7 @@ export class Connection {
   data: unknown;
   readonly #transport: Transport;
   readonly #host: ConnectionHost;
+  readonly #request: UpgradeRequest;
   #closeSent: { code: number; reason: string; error?: WebSocketError } | undefined;
   #ended = false;
   #dropped = 0;
@@ -49,13 +48,18 @@ export class Connection {
     init: { id: string; data: unknown; protocol: string; host: ConnectionHost },
   ) {
     this.id = init.id;
-    this.headers = request.headers;
     this.url = request.url;
     this.remoteAddress = request.remoteAddress;
     this.protocol = init.protocol;
     this.data = init.data;
     this.#transport = transport;
     this.#host = init.host;
+    this.#request = request;
+  }
+
+  /** Headers of the upgrade request, lower-case names, read-only. */
+  get headers(): Readonly<Record<string, string>> {
+    return this.#request.headers;
   }
 
   /**

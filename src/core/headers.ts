@@ -1,5 +1,8 @@
 import type { UpgradeRequest } from "./adapter.ts";
 
+/** Node's parsed header object (`IncomingMessage.headers`): lower-case names, `string[]` for repeats. */
+export type HeaderObject = Readonly<Record<string, string | string[] | undefined>>;
+
 /** One frozen header record with lower-case names, from any runtime's header list. */
 export function headerRecord(
   entries: Iterable<[string, string | string[] | undefined]>,
@@ -16,18 +19,80 @@ export function headerRecord(
 
 /** True when the request asks for a WebSocket upgrade. */
 export function wantsWebSocket(method: string, headers: Readonly<Record<string, string>>): boolean {
-  return method === "GET" && /(^|,)\s*websocket\s*(,|$)/i.test(headers.upgrade ?? "");
+  return isWebSocketUpgrade(method, headers.upgrade);
+}
+
+function isWebSocketUpgrade(method: string, upgrade: string | undefined): boolean {
+  return method === "GET" && upgrade !== undefined && /(^|,)\s*websocket\s*(,|$)/i.test(upgrade);
+}
+
+/**
+ * An upgrade request whose header record is built on first read of `headers`:
+ * the core routes on a few headers read one by one, and most servers never
+ * read the rest. Building the record for every connection showed in the
+ * connection-rate profile (Deno's `Headers` sorts on every iteration).
+ */
+export class LazyUpgradeRequest implements UpgradeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly upgrade: boolean;
+  readonly remoteAddress: string;
+  #source: Headers | HeaderObject | undefined;
+  #record: Readonly<Record<string, string>> | undefined;
+
+  /**
+   * `url` may be absolute (fetch) or a path (Node); the request keeps its path and query.
+   * `upgradable` false marks a request the runtime handed over as plain HTTP.
+   */
+  constructor(
+    method: string,
+    url: string,
+    headers: Headers | HeaderObject,
+    remoteAddress: string,
+    upgradable = true,
+  ) {
+    this.method = method;
+    this.url = pathAndQuery(url);
+    this.remoteAddress = remoteAddress;
+    this.#source = headers;
+    this.upgrade = upgradable && isWebSocketUpgrade(method, this.header("upgrade"));
+  }
+
+  /** Request headers with lower-case names, frozen; built on first read. */
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#record === undefined) {
+      const source = this.#source as Headers | HeaderObject;
+      this.#record = headerRecord(isFetchHeaders(source) ? source : Object.entries(source));
+      this.#source = undefined;
+    }
+    return this.#record;
+  }
+
+  /** One header by lower-case name (repeats joined with ", "), without building the record. */
+  header(name: string): string | undefined {
+    if (this.#record !== undefined) return this.#record[name];
+    const source = this.#source as Headers | HeaderObject;
+    if (isFetchHeaders(source)) return source.get(name) ?? undefined;
+    const value = source[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+}
+
+function isFetchHeaders(source: Headers | HeaderObject): source is Headers {
+  return typeof Headers === "function" && source instanceof Headers;
+}
+
+/** `/path?query` of an absolute URL (as fetch requests carry) or of a path (as Node's). */
+function pathAndQuery(url: string): string {
+  if (url.startsWith("/")) return url;
+  const scheme = url.indexOf("://");
+  const path = scheme < 0 ? -1 : url.indexOf("/", scheme + 3);
+  if (path >= 0) return url.slice(path);
+  const query = url.indexOf("?", scheme + 3);
+  return query < 0 ? "/" : `/${url.slice(query)}`;
 }
 
 /** What the core needs of a web-standard `Request` (Bun and Deno hand these to their handlers). */
 export function requestFromFetch(req: Request, remoteAddress: string): UpgradeRequest {
-  const headers = headerRecord(req.headers.entries());
-  const url = new URL(req.url);
-  return {
-    method: req.method,
-    url: url.pathname + url.search,
-    headers,
-    upgrade: wantsWebSocket(req.method, headers),
-    remoteAddress,
-  };
+  return new LazyUpgradeRequest(req.method, req.url, req.headers, remoteAddress);
 }

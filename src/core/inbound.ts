@@ -35,6 +35,8 @@ export class InboundPolicy {
       conn.closeFor(1009, reason, policyError("ERR_PAYLOAD_TOO_LARGE", 1009, reason));
       return "closed";
     }
+    // Counters exist only for servers that need them: no per-connection cost otherwise.
+    if (!rateLimit && !this.#options.validate) return "deliver";
     const counters = this.#countersOf(conn);
     if (rateLimit && this.#overRate(counters, rateLimit.messages, rateLimit.per)) {
       const reason = `over ${rateLimit.messages} messages per ${rateLimit.per} ms`;

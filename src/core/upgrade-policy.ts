@@ -34,7 +34,7 @@ export function routeRequest(
   if (!request.upgrade) return UPGRADE_REQUIRED;
   if (load.shuttingDown) return refuse(503, "Server shutting down");
   if (load.openConnections >= options.maxConnections) return refuse(503, "Too many connections");
-  const origin = request.headers.origin;
+  const origin = request.header("origin");
   if (origin !== undefined && options.allowedOrigins && !options.allowedOrigins(origin)) {
     return refuse(403, "Origin not allowed");
   }
@@ -58,7 +58,7 @@ async function runOnUpgrade(
 function decide(request: UpgradeRequest, result: UpgradeResult): RouteDecision {
   if (!result) return ACCEPT;
   if (isReject(result)) return refuse(result.status, result.body, result.headers);
-  const offered = (request.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  const offered = (request.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   if (result.protocol !== undefined && !offered.includes(result.protocol)) {
     throw new TypeError(
       `onUpgrade chose protocol ${JSON.stringify(result.protocol)}, not offered by the client`,

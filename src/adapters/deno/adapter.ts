@@ -50,36 +50,73 @@ function pingSeconds({ heartbeat }: EngineLimits): number {
 
 function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accepted: RouteDecision): void {
   socket.binaryType = "arraybuffer";
-  let conn: Connection | undefined;
-  socket.onopen = () => {
-    conn = engine.open(transport(socket), request, accepted);
-  };
-  socket.onmessage = (event) => {
-    const { data } = event;
-    if (conn) engine.message(conn, typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
-  };
-  socket.onclose = (event) => {
-    if (!conn) return;
-    if (event.code === 1001 && NO_PONG.test(event.reason)) engine.heartbeatFailed(conn);
-    engine.closed(conn, event.code, event.reason);
-  };
-  socket.onerror = (event) => {
-    const { message = "" } = event as ErrorEvent;
-    if (!NO_PONG.test(message)) engine.error(new Error(message), conn);
-  };
+  const binding = new DenoTransport(engine, socket, request, accepted);
+  socket.onopen = () => binding.opened();
+  socket.onmessage = (event) => binding.received(event.data);
+  socket.onclose = (event) => binding.closed(event.code, event.reason);
+  socket.onerror = (event) => binding.failed((event as ErrorEvent).message ?? "");
 }
 
-function transport(socket: DenoSocket): Transport {
-  return {
-    get readyState() {
-      return socket.readyState;
-    },
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    send: (data) => socket.send(data),
-    close: (code, reason) => socket.close(code, reason),
-    // Deno cannot drop a socket without a handshake; a close frame is the closest.
-    terminate: () => socket.close(1001, "terminated"),
-  };
+interface Opening {
+  readonly request: UpgradeRequest;
+  readonly accepted: RouteDecision;
+}
+
+/** One socket as the core sees it, and the events it forwards (a class: one object per socket). */
+class DenoTransport implements Transport {
+  #conn: Connection | undefined;
+  readonly #engine: Engine;
+  readonly #socket: DenoSocket;
+  /** What `engine.open` needs; released once the socket is open. */
+  #opening: Opening | undefined;
+
+  constructor(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accepted: RouteDecision) {
+    this.#engine = engine;
+    this.#socket = socket;
+    this.#opening = { request, accepted };
+  }
+
+  get readyState(): number {
+    return this.#socket.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  send(data: string | Uint8Array): void {
+    this.#socket.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  /** Deno cannot drop a socket without a handshake; a close frame is the closest. */
+  terminate(): void {
+    this.#socket.close(1001, "terminated");
+  }
+
+  opened(): void {
+    const { request, accepted } = this.#opening as Opening;
+    this.#opening = undefined;
+    this.#conn = this.#engine.open(this, request, accepted);
+  }
+
+  received(data: unknown): void {
+    const conn = this.#conn;
+    if (conn)
+      this.#engine.message(conn, typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
+  }
+
+  closed(code: number, reason: string): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    if (code === 1001 && NO_PONG.test(reason)) this.#engine.heartbeatFailed(conn);
+    this.#engine.closed(conn, code, reason);
+  }
+
+  failed(message: string): void {
+    if (!NO_PONG.test(message)) this.#engine.error(new Error(message), this.#conn);
+  }
 }

@@ -15,7 +15,7 @@ import type {
   RouteDecision,
   UpgradeRequest,
 } from "../../core/adapter.ts";
-import { headerRecord, wantsWebSocket } from "../../core/headers.ts";
+import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
 import { SharedFrameWebSocket } from "./shared-frames.ts";
 
@@ -77,15 +77,10 @@ function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: 
   ws.on("error", (error: Error) => engine.error(error, conn));
 }
 
+/** `upgrade` false: node:http handed the request over as plain HTTP. */
 function toRequest(req: IncomingMessage, upgrade: boolean): UpgradeRequest {
-  const headers = headerRecord(Object.entries(req.headers));
-  return {
-    method: req.method ?? "GET",
-    url: req.url ?? "/",
-    headers,
-    upgrade: upgrade && wantsWebSocket(req.method ?? "", headers),
-    remoteAddress: req.socket.remoteAddress ?? "",
-  };
+  const address = req.socket.remoteAddress ?? "";
+  return new LazyUpgradeRequest(req.method ?? "GET", req.url ?? "/", req.headers, address, upgrade);
 }
 
 /** Answers a refused upgrade with plain HTTP on the raw socket, then closes it. */

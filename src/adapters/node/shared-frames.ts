@@ -1,12 +1,13 @@
 /**
- * Node's broadcast fast path, as the `ws` WebSocket class the adapter's server
+ * Node's send fast path, as the `ws` WebSocket class the adapter's server
  * creates. `ws` frames and writes every `send` on its own, so a broadcast to N
  * clients frames the message N times and makes N small writes. Server frames are
- * unmasked, so one framed buffer serves every client: when a socket is sent the
- * message the previous `send` (to any socket) carried — which is what a broadcast
- * does — it gets the frame already built, and its socket stays corked until the
- * event loop's check phase, so the broadcasts of one loop iteration leave in one
- * write per socket.
+ * unmasked, so one framed buffer serves every client: each plain send is framed
+ * here once (header and a small payload joined, so it leaves in one write, not a
+ * writev of two); a socket sent the very message the previous `send` (to any
+ * socket) carried — which is what a broadcast does — gets the frame already
+ * built. Sockets stay corked until the event loop's check phase, so the sends of
+ * one loop iteration leave in one write per socket.
  *
  * Broadcasts still go through `Connection.send`, one connection at a time, so
  * every per-connection rule of the core (state, backpressure) applies to them.
@@ -49,31 +50,27 @@ const { Sender } = wsModule as unknown as { Sender: SenderStatic };
 const OPEN = 1;
 const TEXT = 0x1;
 const BINARY = 0x2;
-/** Text frames up to this size are joined into one buffer: one write per client. */
+/** Frames up to this size are joined into one buffer: one write per client. */
 const JOIN_BELOW = 16 * 1024;
 
-/** The message of the previous send, and its frame once a second socket asked for it. */
-let last: { data: string | Uint8Array; frame: Buffer[] | undefined } | undefined;
+/** The message of the previous send and its frame; forgotten at the end of the loop iteration. */
+let last: { data: string | Uint8Array; frame: Buffer[] } | undefined;
 /** Sockets corked during this loop iteration; uncorked together in the check phase. */
 const corked: Writable[] = [];
 /** Marks a socket as in `corked` (cheaper than a Set lookup per message and client). */
 const CORKED = Symbol("polysocket.corked");
 
-/** A `ws` WebSocket whose `send` reuses the frame of a message sent to many sockets. */
+/** A `ws` WebSocket whose `send` frames each message once and reuses the frame for every socket. */
 export class SharedFrameWebSocket extends WebSocket {
   override send(data: Parameters<WebSocket["send"]>[0], options?: unknown, cb?: unknown): void {
     const plain = options === undefined && cb === undefined && isPlain(data);
     const socket = plain ? idleSocket(this) : undefined;
     if (socket === undefined || !isPlain(data)) {
       (super.send as (...args: unknown[]) => void)(data, options, cb);
-    } else if (last !== undefined && isLast(last, data)) {
-      last.frame ??= frameOnce(data);
-      writeCorked(socket, last.frame);
-    } else {
-      last = { data, frame: undefined }; // a second socket asking for it makes it shared
-      scheduleFlush(); // which also forgets it: no message is held past its loop iteration
-      super.send(data);
+      return;
     }
+    if (last === undefined || !isLast(last, data)) last = { data, frame: frameOnce(data) };
+    writeCorked(socket, last.frame);
   }
 }
 
@@ -95,13 +92,16 @@ function idleSocket(ws: WebSocket): Writable | undefined {
   return socket;
 }
 
-/** The message as one unmasked frame: header and payload, joined when small text. */
+/**
+ * The message as one unmasked frame: header and payload, joined into one buffer
+ * when small (one write instead of a writev of two; the copy costs less).
+ */
 function frameOnce(data: string | Uint8Array): Buffer[] {
   const binary = typeof data !== "string";
   const payload = binary ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
   const options = { fin: true, opcode: binary ? BINARY : TEXT, mask: false, readOnly: true, rsv1: false };
   const frame = Sender.frame(payload, options);
-  return !binary && payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
+  return payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
 }
 
 function writeCorked(socket: Writable, frame: Buffer[]): void {
