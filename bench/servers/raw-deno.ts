@@ -1,13 +1,15 @@
 /**
  * The raw Deno baseline: `Deno.serve` + `Deno.upgradeWebSocket`, as a user would
  * write it without polysocket. Echo for `?echo`, otherwise a loop over every socket.
+ * Deno's default liveness is kept (a ping every 60 s, idleTimeout 120): a user gets
+ * it without asking, and polysocket's heartbeat maps onto the same mechanism.
  */
 import { ready, wantsEcho } from "./control.ts";
 
 const sockets = new Set<WebSocket>();
 
 const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) => {
-  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+  const { socket, response } = Deno.upgradeWebSocket(request);
   const echo = wantsEcho(request.url);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => sockets.add(socket);

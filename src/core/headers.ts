@@ -68,6 +68,14 @@ export class LazyUpgradeRequest implements UpgradeRequest {
     return this.#record;
   }
 
+  /**
+   * Copies the headers out of the runtime's request now. Deno closes a request
+   * once its response is sent and then refuses to read its headers.
+   */
+  keepHeaders(): void {
+    void this.headers;
+  }
+
   /** One header by lower-case name (repeats joined with ", "), without building the record. */
   header(name: string): string | undefined {
     if (this.#record !== undefined) return this.#record[name];
@@ -93,6 +101,6 @@ function pathAndQuery(url: string): string {
 }
 
 /** What the core needs of a web-standard `Request` (Bun and Deno hand these to their handlers). */
-export function requestFromFetch(req: Request, remoteAddress: string): UpgradeRequest {
+export function requestFromFetch(req: Request, remoteAddress: string): LazyUpgradeRequest {
   return new LazyUpgradeRequest(req.method, req.url, req.headers, remoteAddress);
 }

@@ -21,20 +21,10 @@ export const bunAdapter: Adapter = { runtime: "bun", listen };
 /** Every socket subscribes to this topic, so one native publish reaches all. */
 const EVERYONE = "polysocket:all";
 
-interface SocketData {
-  request: UpgradeRequest;
-  accepted: RouteDecision;
-  conn?: Connection;
-}
-
-interface BunTransport extends Transport {
-  readonly ws: BunSocket<SocketData>;
-}
-
 async function listen(engine: Engine): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
   const { limits } = engine;
-  const server = bun.serve<SocketData>({
+  const server = bun.serve<BunTransport>({
     port: limits.port,
     hostname: limits.hostname,
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
@@ -43,13 +33,13 @@ async function listen(engine: Engine): Promise<Listener> {
       const decision = await engine.route(request);
       if (!decision.upgrade) return engine.respond(req, request, decision);
       const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
-      if (server.upgrade(req, { data: { request, accepted: decision }, headers })) return undefined;
+      if (server.upgrade(req, { data: new BunTransport(request, decision), headers })) return undefined;
       return new Response("Bad WebSocket handshake", { status: 400 });
     },
     websocket: {
       open(ws) {
         ws.subscribe(EVERYONE);
-        ws.data.conn = engine.open(transport(ws), ws.data.request, ws.data.accepted);
+        ws.data.opened(engine, ws);
       },
       message(ws, message) {
         const data = typeof message === "string" ? message : plainBytes(message);
@@ -90,20 +80,58 @@ async function listen(engine: Engine): Promise<Listener> {
   };
 }
 
-function transport(ws: BunSocket<SocketData>): BunTransport {
-  return {
-    ws,
-    get readyState() {
-      return ws.readyState;
-    },
-    get bufferedAmount() {
-      return ws.getBufferedAmount();
-    },
-    send: (data) => void ws.send(data),
-    close: (code, reason) => ws.close(code, reason),
-    terminate: () => ws.terminate(),
-    ping: () => void ws.ping(),
-  };
+interface Opening {
+  readonly request: UpgradeRequest;
+  readonly accepted: RouteDecision;
+}
+
+/** One socket as the core sees it, kept as the socket's `data` (a class: one object per socket). */
+class BunTransport implements Transport {
+  /** Set once the socket is open. */
+  conn: Connection | undefined;
+  #ws: BunSocket<BunTransport> | undefined;
+  /** What `engine.open` needs; released once the socket is open. */
+  #opening: Opening | undefined;
+
+  constructor(request: UpgradeRequest, accepted: RouteDecision) {
+    this.#opening = { request, accepted };
+  }
+
+  /** The socket, for native publish; set before the core sees this transport. */
+  get ws(): BunSocket<BunTransport> {
+    return this.#ws as BunSocket<BunTransport>;
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+
+  send(data: string | Uint8Array): void {
+    this.ws.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  opened(engine: Engine, ws: BunSocket<BunTransport>): void {
+    const { request, accepted } = this.#opening as Opening;
+    this.#opening = undefined;
+    this.#ws = ws;
+    this.conn = engine.open(this, request, accepted);
+  }
 }
 
 /** Bun hands binary messages over as Buffer; users get a plain Uint8Array view everywhere. */

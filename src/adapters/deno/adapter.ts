@@ -13,7 +13,7 @@ import type {
   UpgradeRequest,
 } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
-import { requestFromFetch } from "../../core/headers.ts";
+import { type LazyUpgradeRequest, requestFromFetch } from "../../core/headers.ts";
 import type { DenoGlobal, DenoSocket } from "./types.ts";
 
 /** The Deno binding of polysocket. */
@@ -26,18 +26,31 @@ async function listen(engine: Engine): Promise<Listener> {
   const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
   const { limits } = engine;
   const options = { port: limits.port, hostname: limits.hostname, onListen() {} };
-  const server = deno.serve(options, async (req, info) => {
+  const server = deno.serve(options, (req, info) => {
     const request = requestFromFetch(req, info.remoteAddr.hostname ?? "");
-    const decision = await engine.route(request);
-    if (!decision.upgrade) return engine.respond(req, request, decision);
-    const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(limits) });
-    // Deno's own `protocol` option splits the offer on ", " only and rejects "a,b";
-    // the core already checked the choice against the offer, so set the header directly.
-    if (decision.protocol) response.headers.set("sec-websocket-protocol", decision.protocol);
-    bind(engine, socket, request, decision);
-    return response;
+    const decision = engine.route(request);
+    // Answer synchronously when the route is (no async onUpgrade): no promise per connection.
+    if (!(decision instanceof Promise)) return upgradeOrRespond(engine, deno, req, request, decision);
+    return decision.then((later) => upgradeOrRespond(engine, deno, req, request, later));
   });
   return { port: server.addr.port ?? limits.port, stop: () => server.shutdown() };
+}
+
+function upgradeOrRespond(
+  engine: Engine,
+  deno: DenoGlobal,
+  req: Request,
+  request: LazyUpgradeRequest,
+  decision: RouteDecision,
+): Response | Promise<Response> {
+  if (!decision.upgrade) return engine.respond(req, request, decision);
+  request.keepHeaders(); // the request is closed by the time hooks read `conn.headers`
+  const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(engine.limits) });
+  // Deno's own `protocol` option splits the offer on ", " only and rejects "a,b";
+  // the core already checked the choice against the offer, so set the header directly.
+  if (decision.protocol) response.headers.set("sec-websocket-protocol", decision.protocol);
+  bind(engine, socket, request, decision);
+  return response;
 }
 
 /**
