@@ -15,12 +15,12 @@ import {
   waitForState,
 } from "./harness/browser.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import { ROOT, type Runtime } from "./harness/runtimes.ts";
+import { ROOT, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const SEED_SNIPPET = readFileSync(`${ROOT}test/fixtures/seed-client.js`, "utf8");
 
-export function browserSuite(runtime: Runtime): void {
-  const name = `[${runtime}] browser`;
+export function browserSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+  const name = `[${variant.name}] browser`;
   let available: boolean;
   try {
     available = chromiumAvailable();
@@ -45,7 +45,7 @@ export function browserSuite(runtime: Runtime): void {
       expect((await fetch(`${origin}${path}`, { method: "POST" })).status).toBe(200);
 
     beforeAll(async () => {
-      server = new RuntimeProcess(runtime, "test/fixtures/chat-server.ts");
+      server = new RuntimeProcess(runtime, "test/fixtures/chat-server.ts", variant.env);
       const line = await server.waitForLine((l) => l.includes('"listening"'), "listening");
       origin = `http://127.0.0.1:${JSON.parse(line).port}`;
       browser = await launchChromium();

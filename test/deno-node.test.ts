@@ -1,7 +1,15 @@
 /**
- * The shared suite on Deno with the Node adapter (`ws` over Deno's Node layer,
+ * The shared suites on Deno with the Node adapter (`ws` over Deno's Node layer,
  * `polysocket/node`): the mode the benchmark compares with Deno's own WebSocket.
+ * The chat example and the client suite do not depend on the server adapter's mode.
  */
+import { browserSuite } from "./browser-suite.ts";
+import { hardeningSuite } from "./hardening-suite.ts";
+import { DENO_NODE_ADAPTER } from "./harness/runtimes.ts";
+import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
 
-serverSuite("deno", { name: "deno+node-adapter", env: { POLYSOCKET_ADAPTER: "node" } });
+serverSuite("deno", DENO_NODE_ADAPTER);
+hardeningSuite("deno", DENO_NODE_ADAPTER);
+httpSuite("deno", DENO_NODE_ADAPTER);
+browserSuite("deno", DENO_NODE_ADAPTER);

@@ -6,22 +6,21 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
 import { frame, RawPeer } from "./harness/raw.ts";
-import type { Runtime } from "./harness/runtimes.ts";
+import type { Runtime, Variant } from "./harness/runtimes.ts";
 
 const KiB = 1024;
 const disconnectOf = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
 
+interface Capabilities {
+  clientSeesCloseFrame: boolean;
+  rejectsUnmasked: boolean;
+  dropsStalledHandshakes: boolean;
+  /** Close code a slow reader gets when the overflow happens inside a native broadcast. */
+  slowBroadcastCode: number;
+}
+
 /** What each runtime's WebSocket does with protocol violations (README: runtime differences). */
-const CAPABILITIES: Record<
-  Runtime,
-  {
-    clientSeesCloseFrame: boolean;
-    rejectsUnmasked: boolean;
-    dropsStalledHandshakes: boolean;
-    /** Close code a slow reader gets when the overflow happens inside a native broadcast. */
-    slowBroadcastCode: number;
-  }
-> = {
+const CAPABILITIES: Record<string, Capabilities> = {
   node: {
     clientSeesCloseFrame: true,
     rejectsUnmasked: true,
@@ -42,13 +41,21 @@ const CAPABILITIES: Record<
     dropsStalledHandshakes: false,
     slowBroadcastCode: 1013,
   },
+  // ws over Deno's Node layer: ws parses the frames, Deno's node:http keeps the handshake timeouts.
+  "deno+node-adapter": {
+    clientSeesCloseFrame: true,
+    rejectsUnmasked: true,
+    dropsStalledHandshakes: true,
+    slowBroadcastCode: 1013,
+  },
 };
 
-export function hardeningSuite(runtime: Runtime): void {
+export function hardeningSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+  const capabilities = CAPABILITIES[variant.name] as Capabilities;
   const fixtures: Fixture[] = [];
   const clients: TestClient[] = [];
   const start = async (scenario: string, env?: Record<string, string>) => {
-    const fixture = await Fixture.start(runtime, scenario, env);
+    const fixture = await Fixture.start(runtime, scenario, { ...variant.env, ...env });
     fixtures.push(fixture);
     return fixture;
   };
@@ -70,7 +77,7 @@ export function hardeningSuite(runtime: Runtime): void {
     await Promise.all(fixtures.map((f) => f.process.stop("SIGKILL")));
   });
 
-  describe(`[${runtime}] limits and upgrade checks`, () => {
+  describe(`[${variant.name}] limits and upgrade checks`, () => {
     let fixture: Fixture;
     beforeAll(async () => {
       fixture = await start("limits");
@@ -106,7 +113,7 @@ export function hardeningSuite(runtime: Runtime): void {
 
     test("handshakeTimeout: a request that never finishes its headers is dropped", async () => {
       const peer = await RawPeer.openIncomplete(fixture.port);
-      if (CAPABILITIES[runtime].dropsStalledHandshakes) {
+      if (capabilities.dropsStalledHandshakes) {
         await peer.ended; // bounded by the suite's timeout: the server must close it
       } else {
         expect(peer.socket.destroyed).toBe(false); // held (README: runtime differences)
@@ -181,12 +188,12 @@ export function hardeningSuite(runtime: Runtime): void {
     });
   });
 
-  describe(`[${runtime}] hostile input over raw TCP`, () => {
+  describe(`[${variant.name}] hostile input over raw TCP`, () => {
     let fixture: Fixture;
     beforeAll(async () => {
       fixture = await start("limits");
     });
-    const { clientSeesCloseFrame, rejectsUnmasked } = CAPABILITIES[runtime];
+    const { clientSeesCloseFrame, rejectsUnmasked } = capabilities;
     const cases: [string, (peer: RawPeer) => void, number][] = [
       ["garbage bytes", (p) => p.write(Buffer.from("GET / HTTP/1.1\r\n\r\nnot a frame")), 1002],
       ["invalid UTF-8 in a text frame", (p) => p.write(frame(1, Buffer.from([0xc3, 0x28, 0xff]))), 1007],
@@ -229,7 +236,7 @@ export function hardeningSuite(runtime: Runtime): void {
     });
   });
 
-  describe(`[${runtime}] capacity, idle, backpressure, shutdown`, () => {
+  describe(`[${variant.name}] capacity, idle, backpressure, shutdown`, () => {
     test("maxConnections: an upgrade beyond it gets 503; a freed slot is reusable", async () => {
       const fixture = await start("capacity");
       const first = await open(fixture);
@@ -276,7 +283,7 @@ export function hardeningSuite(runtime: Runtime): void {
       }
       expect(fast.messages.map((m) => Number((m as string).split(" ")[0]))).toEqual(new Array(300).fill(0));
       const closed = await fixture.waitFor((e) => e.ev === "disconnect", "the slow reader's close");
-      expect(closed.code).toBe(CAPABILITIES[runtime].slowBroadcastCode);
+      expect(closed.code).toBe(capabilities.slowBroadcastCode);
     });
 
     test('backpressure "drop": messages past the limit are dropped and counted; onDrain fires once read', async () => {

@@ -5,15 +5,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import type { Runtime } from "./harness/runtimes.ts";
+import type { Runtime, Variant } from "./harness/runtimes.ts";
 
-export function httpSuite(runtime: Runtime): void {
-  describe(`[${runtime}] onRequest`, () => {
+export function httpSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+  describe(`[${variant.name}] onRequest`, () => {
     let server: RuntimeProcess;
     let origin: string;
 
     beforeAll(async () => {
-      server = new RuntimeProcess(runtime, "test/fixtures/chat-server.ts");
+      server = new RuntimeProcess(runtime, "test/fixtures/chat-server.ts", variant.env);
       const line = await server.waitForLine((l) => l.includes('"listening"'), "listening");
       origin = `http://127.0.0.1:${JSON.parse(line).port}`;
     });

@@ -6,15 +6,9 @@ import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
-import type { Runtime } from "./harness/runtimes.ts";
+import type { Runtime, Variant } from "./harness/runtimes.ts";
 
 const isDisconnect = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
-
-/** A way to run the suite on a runtime: its name in test titles and the fixture's environment. */
-export interface Variant {
-  name: string;
-  env: Record<string, string>;
-}
 
 export function serverSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
   describe(`[${variant.name}] server contract`, () => {

@@ -9,6 +9,15 @@ import { fileURLToPath } from "node:url";
 export type Runtime = "node" | "bun" | "deno";
 export const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
 
+/** A way to run a suite on a runtime: its name in test titles and the fixture's environment. */
+export interface Variant {
+  name: string;
+  env: Record<string, string>;
+}
+
+/** Deno running polysocket's Node adapter (`ws` over Deno's Node layer). */
+export const DENO_NODE_ADAPTER: Variant = { name: "deno+node-adapter", env: { POLYSOCKET_ADAPTER: "node" } };
+
 export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = `${ROOT}node_modules/.bin`;
 
