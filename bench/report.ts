@@ -30,6 +30,8 @@ export interface Row {
   raw: number;
   /** Median over rounds of polysocket/raw, each round's pair measured back to back. */
   ratio: number;
+  /** Lowest and highest of those per-round ratios: how far one round can be trusted. */
+  ratioRange: [number, number];
   /** Every measurement, by round, disturbed ones included. */
   samples: Record<Impl, number[]>;
   /** Median CPU share of one core, generator and server, during the measuring window. */
@@ -127,6 +129,7 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
     raw: medianOf("raw"),
     // Median of same-round pairs; if no round has both sides undisturbed, the ratio of medians.
     ratio: ratios.some((r) => !Number.isNaN(r)) ? median(ratios) : medianOf("polysocket") / medianOf("raw"),
+    ratioRange: range(ratios),
     samples: { polysocket: values("polysocket"), raw: values("raw") },
     generatorCpu: cpu("generatorCpu"),
     serverCpu: cpu("serverCpu"),
@@ -173,7 +176,19 @@ function comparisons(rows: Row[]): Comparison[] {
 
 const round = (value: number) => Math.round(value * 100) / 100;
 const label = (name: string) => TARGETS.find((t) => t.name === name)!;
+/** Lowest and highest of `values`, failed ones (NaN) left out; NaN for none. */
+function range(values: readonly number[]): [number, number] {
+  const known = values.filter((v) => !Number.isNaN(v));
+  return known.length ? [Math.min(...known), Math.max(...known)] : [Number.NaN, Number.NaN];
+}
+
 const scenarioOf = (name: string) => SCENARIOS.find((s) => s.name === name)!;
+
+/** The per-round ratios' range, e.g. " (0.81–1.04)"; empty with fewer than two rounds. */
+function spread(row: Row): string {
+  const [low, high] = row.ratioRange;
+  return Number.isNaN(low) || low === high ? "" : ` (${low.toFixed(2)}–${high.toFixed(2)})`;
+}
 
 /** The Markdown table: per scenario and target, polysocket vs raw and the ratio. */
 export function renderTable(results: Results): string {
@@ -185,14 +200,14 @@ export function renderTable(results: Results): string {
     const info = scenarioOf(scenario);
     const cells = targets.map((target) => {
       const r = results.rows.find((row) => row.target === target && row.scenario === scenario)!;
-      return `${formatNumber(r.polysocket)} / ${formatNumber(r.raw)} = **${r.ratio.toFixed(2)}x**`;
+      return `${formatNumber(r.polysocket)} / ${formatNumber(r.raw)} = **${r.ratio.toFixed(2)}x**${spread(r)}`;
     });
     lines.push(`| ${info.title} (${info.unit}) | ${cells.join(" | ")} |`);
   }
   lines.push("", ...fanoutDetail(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
-  const sizes = `${results.config.rounds} rounds, medians; fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections`;
+  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections`;
   return [
     ...lines,
     "",

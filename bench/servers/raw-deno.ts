@@ -1,8 +1,9 @@
 /**
  * The raw Deno baseline: `Deno.serve` + `Deno.upgradeWebSocket`, as a user would
  * write it without polysocket. Echo for `?echo`, otherwise a loop over every socket.
- * Deno's default liveness is kept (a ping every 60 s, idleTimeout 120): a user gets
- * it without asking, and polysocket's heartbeat maps onto the same mechanism.
+ * Deno's default liveness is kept (idleTimeout 30 s: a ping every 15 s): a user gets
+ * it without asking, and polysocket's default heartbeat maps onto the same mechanism
+ * (idleTimeout 40 s: a ping every 20 s).
  */
 import { ready, wantsEcho } from "./control.ts";
 

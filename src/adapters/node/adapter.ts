@@ -42,13 +42,18 @@ async function listen(engine: Engine): Promise<Listener> {
       (error: unknown) => engine.error(error),
     );
   });
-  http.on("upgrade", async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = toRequest(req, true);
-    const decision = await engine.route(request);
-    if (socket.destroyed) return;
-    if (!decision.upgrade) return refuse(socket, decision);
-    if (decision.protocol) protocols.set(req, decision.protocol);
-    wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decision));
+    const decision = engine.route(request);
+    const upgrade = (decided: RouteDecision) => {
+      if (socket.destroyed) return;
+      if (!decided.upgrade) return refuse(socket, decided);
+      if (decided.protocol) protocols.set(req, decided.protocol);
+      wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
+    };
+    // Upgrade in this tick when routing is synchronous (no async onUpgrade): no promise per connection.
+    if (decision instanceof Promise) void decision.then(upgrade);
+    else upgrade(decision);
   });
   http.setTimeout(limits.handshakeTimeout); // also drops connections that never send a byte; ws clears it on upgrade
   await bindPort(http, limits.port, limits.hostname);
