@@ -32,6 +32,7 @@ async function listen(engine: Engine): Promise<Listener> {
       const request = requestFromFetch(req, server.requestIP(req)?.address ?? "");
       const decision = await engine.route(request);
       if (!decision.upgrade) return engine.respond(req, request, decision);
+      request.packHeaders(); // a connection keeps a copy, smaller than Bun's request headers
       const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
       if (server.upgrade(req, { data: new BunTransport(request, decision), headers })) return undefined;
       return new Response("Bad WebSocket handshake", { status: 400 });
