@@ -63,11 +63,12 @@ function pingSeconds({ heartbeat }: EngineLimits): number {
 
 function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accepted: RouteDecision): void {
   socket.binaryType = "arraybuffer";
+  // One listener object for the four events: no closures (nor Deno's wrappers of `onX` handlers) per socket.
   const binding = new DenoTransport(engine, socket, request, accepted);
-  socket.onopen = () => binding.opened();
-  socket.onmessage = (event) => binding.received(event.data);
-  socket.onclose = (event) => binding.closed(event.code, event.reason);
-  socket.onerror = (event) => binding.failed((event as ErrorEvent).message ?? "");
+  socket.addEventListener("open", binding);
+  socket.addEventListener("message", binding);
+  socket.addEventListener("close", binding);
+  socket.addEventListener("error", binding);
 }
 
 interface Opening {
@@ -76,7 +77,7 @@ interface Opening {
 }
 
 /** One socket as the core sees it, and the events it forwards (a class: one object per socket). */
-class DenoTransport implements Transport {
+class DenoTransport implements Transport, EventListenerObject {
   #conn: Connection | undefined;
   readonly #engine: Engine;
   readonly #socket: DenoSocket;
@@ -108,6 +109,15 @@ class DenoTransport implements Transport {
   /** Deno cannot drop a socket without a handshake; a close frame is the closest. */
   terminate(): void {
     this.#socket.close(1001, "terminated");
+  }
+
+  /** The socket's events, dispatched to the methods below. */
+  handleEvent(event: Event): void {
+    const type = event.type;
+    if (type === "message") this.received((event as MessageEvent).data);
+    else if (type === "open") this.opened();
+    else if (type === "close") this.closed((event as CloseEvent).code, (event as CloseEvent).reason);
+    else if (type === "error") this.failed((event as ErrorEvent).message ?? "");
   }
 
   opened(): void {

@@ -9,10 +9,7 @@ export interface DenoSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
   binaryType: "blob" | "arraybuffer";
-  onopen: ((event: Event) => void) | null;
-  onmessage: ((event: MessageEvent) => void) | null;
-  onclose: ((event: CloseEvent) => void) | null;
-  onerror: ((event: Event) => void) | null;
+  addEventListener(type: "open" | "message" | "close" | "error", listener: EventListenerObject): void;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
