@@ -34,6 +34,8 @@ export interface Row {
   ratioRange: [number, number];
   /** Every measurement, by round, disturbed ones included. */
   samples: Record<Impl, number[]>;
+  /** connrate: TIME_WAIT sockets on the machine as each of those measurements started. */
+  timeWait?: Record<Impl, (number | null)[]>;
   /** Median CPU share of one core, generator and server, during the measuring window. */
   generatorCpu: Record<Impl, number>;
   serverCpu: Record<Impl, number>;
@@ -113,6 +115,7 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
   const clean = all("polysocket").some(quiet) && all("raw").some(quiet);
   const of = (impl: Impl) => all(impl).filter((s) => !clean || quiet(s));
   const values = (impl: Impl) => all(impl).map((s) => s.value);
+  const waits = (impl: Impl) => all(impl).map((s) => s.timeWait ?? null);
   const ratios = of("polysocket").map((p) => {
     const raw = of("raw").find((r) => r.round === p.round);
     return raw ? p.value / raw.value : Number.NaN;
@@ -131,6 +134,9 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
     ratio: ratios.some((r) => !Number.isNaN(r)) ? median(ratios) : medianOf("polysocket") / medianOf("raw"),
     ratioRange: range(ratios),
     samples: { polysocket: values("polysocket"), raw: values("raw") },
+    ...(samples.some((s) => s.timeWait !== undefined) && {
+      timeWait: { polysocket: waits("polysocket"), raw: waits("raw") },
+    }),
     generatorCpu: cpu("generatorCpu"),
     serverCpu: cpu("serverCpu"),
     otherCpu: cpu("otherCpu"),

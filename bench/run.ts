@@ -4,7 +4,7 @@
  * medians and ratios go to results.json, results.md and chart.svg.
  * `npm run bench -- --help` lists the flags.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type Config, parseConfig, type Scenario, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
 import { type Measurement, runLoad, ServerProcess, withIdleConnections } from "./processes.ts";
@@ -23,6 +23,12 @@ export interface Sample {
   generatorCpu?: number;
   serverCpu?: number;
   otherCpu?: number;
+  /**
+   * connrate: sockets in TIME_WAIT on the machine when the measurement started
+   * (Linux). Each closed connection leaves one for 60 s, and a server accepts
+   * measurably slower with tens of thousands of them around.
+   */
+  timeWait?: number;
 }
 
 export type Impl = "polysocket" | "raw";
@@ -47,17 +53,32 @@ async function runImpl(config: Config, target: Target, impl: Impl, round: number
   return done;
 }
 
-async function runScenario(
-  config: Config,
-  server: ServerProcess,
-  scenario: Scenario,
-): Promise<Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu">> {
+type Measured = Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait">;
+
+/** TCP sockets in TIME_WAIT machine-wide, from /proc/net/sockstat; undefined off Linux. */
+function timeWaitSockets(): number | undefined {
+  try {
+    const match = /^TCP:.*\btw (\d+)/m.exec(readFileSync("/proc/net/sockstat", "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runScenario(config: Config, server: ServerProcess, scenario: Scenario): Promise<Measured> {
   const job = jobFor(config, scenario, `ws://127.0.0.1:${server.port}/`);
   try {
     if (scenario.name === "memory") return { value: await idleMemory(server, job) };
+    const timeWait = scenario.name === "connrate" ? timeWaitSockets() : undefined;
     const result = await quietestOf(config.retries, () => runLoad(job, server));
     const value = scenario.name === "large" ? result.rate / 1e6 : result.rate;
-    return { value, generatorCpu: result.cpu, serverCpu: result.serverCpu, otherCpu: result.otherCpu };
+    return {
+      value,
+      generatorCpu: result.cpu,
+      serverCpu: result.serverCpu,
+      otherCpu: result.otherCpu,
+      timeWait,
+    };
   } catch (error) {
     console.error(`  ! ${scenario.name} failed: ${(error as Error).message.split("\n")[0]}`);
     return { value: Number.NaN };
@@ -118,16 +139,17 @@ function progress(
   target: Target,
   impl: Impl,
   scenario: Scenario,
-  sample: Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu">,
+  sample: Measured,
 ): void {
   const cpu = (share?: number) => (share === undefined ? "" : `${Math.round(share * 100)}%`);
   const load =
     sample.generatorCpu === undefined
       ? ""
       : `  cpu: generator ${cpu(sample.generatorCpu)}, server ${cpu(sample.serverCpu)}, others ${cpu(sample.otherCpu)}`;
+  const waiting = sample.timeWait === undefined ? "" : `, TIME_WAIT ${formatNumber(sample.timeWait)}`;
   const elapsed = Math.round((Date.now() - started) / 1000);
   console.log(
-    `[${elapsed}s round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${scenario.name.padEnd(8)} ${impl.padEnd(10)} ${formatNumber(sample.value).padStart(7)} ${scenario.unit}${load}`,
+    `[${elapsed}s round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${scenario.name.padEnd(8)} ${impl.padEnd(10)} ${formatNumber(sample.value).padStart(7)} ${scenario.unit}${load}${waiting}`,
   );
 }
 
