@@ -59,6 +59,24 @@ export type EngineLimits = Pick<
   "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure"
 >;
 
+/**
+ * Runs `next` with the route's decision: in the same tick when routing was
+ * synchronous (no async `onUpgrade`), so a connection costs no promise.
+ */
+export function whenRouted<T>(
+  decision: RouteDecision | Promise<RouteDecision>,
+  next: (decided: RouteDecision) => T,
+): T | Promise<Awaited<T>> {
+  // `then` flattens a promise that `next` returns; TypeScript cannot see that for a generic T.
+  return decision instanceof Promise ? (decision.then(next) as Promise<Awaited<T>>) : next(decision);
+}
+
+/** What `engine.open` needs once an accepted socket is open; adapters hold it until then. */
+export interface PendingOpen {
+  readonly request: UpgradeRequest;
+  readonly accepted: RouteDecision;
+}
+
 /** What the core offers an adapter: one call per runtime event. */
 export interface Engine {
   /** Options the adapter passes on to its runtime. */

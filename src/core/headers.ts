@@ -11,7 +11,7 @@ export function headerRecord(
   for (const [name, value] of entries) {
     if (value === undefined) continue;
     const key = name.toLowerCase();
-    const text = Array.isArray(value) ? value.join(", ") : value;
+    const text = joinRepeats(value);
     record[key] = key in record ? `${record[key]}, ${text}` : text;
   }
   return Object.freeze(record);
@@ -80,8 +80,7 @@ export class LazyUpgradeRequest implements UpgradeRequest {
     if (source === undefined || typeof source === "string") return;
     const lines: string[] = [];
     for (const [name, value] of entriesOf(source)) {
-      if (value !== undefined)
-        lines.push(`\n${name.toLowerCase()}:${Array.isArray(value) ? value.join(", ") : value}`);
+      if (value !== undefined) lines.push(`\n${name.toLowerCase()}:${joinRepeats(value)}`);
     }
     this.#source = `${lines.join("")}\n`;
   }
@@ -93,8 +92,13 @@ export class LazyUpgradeRequest implements UpgradeRequest {
     if (typeof source === "string") return packedHeader(source, name);
     if (isFetchHeaders(source)) return source.get(name) ?? undefined;
     const value = source[name];
-    return Array.isArray(value) ? value.join(", ") : value;
+    return value === undefined ? undefined : joinRepeats(value);
   }
+}
+
+/** A header's value; Node gives repeated headers as an array, fetch joins them with ", ". */
+function joinRepeats(value: string | string[]): string {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 type HeaderEntry = [string, string | string[] | undefined];

@@ -7,10 +7,12 @@ import type {
   Adapter,
   Engine,
   Listener,
+  PendingOpen,
   RouteDecision,
   Transport,
   UpgradeRequest,
 } from "../../core/adapter.ts";
+import { whenRouted } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { requestFromFetch } from "../../core/headers.ts";
 import type { BunGlobal, BunSocket } from "./types.ts";
@@ -28,14 +30,15 @@ async function listen(engine: Engine): Promise<Listener> {
     port: limits.port,
     hostname: limits.hostname,
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
-    async fetch(req, server) {
+    fetch(req, server) {
       const request = requestFromFetch(req, server.requestIP(req)?.address ?? "");
-      const decision = await engine.route(request);
-      if (!decision.upgrade) return engine.respond(req, request, decision);
-      request.packHeaders(); // a connection keeps a copy, smaller than Bun's request headers
-      const headers = decision.protocol ? { "sec-websocket-protocol": decision.protocol } : undefined;
-      if (server.upgrade(req, { data: new BunTransport(request, decision), headers })) return undefined;
-      return new Response("Bad WebSocket handshake", { status: 400 });
+      return whenRouted(engine.route(request), (decided) => {
+        if (!decided.upgrade) return engine.respond(req, request, decided);
+        request.packHeaders(); // a connection keeps a copy, smaller than Bun's request headers
+        const headers = decided.protocol ? { "sec-websocket-protocol": decided.protocol } : undefined;
+        if (server.upgrade(req, { data: new BunTransport(request, decided), headers })) return undefined;
+        return new Response("Bad WebSocket handshake", { status: 400 });
+      });
     },
     websocket: {
       open(ws) {
@@ -81,18 +84,13 @@ async function listen(engine: Engine): Promise<Listener> {
   };
 }
 
-interface Opening {
-  readonly request: UpgradeRequest;
-  readonly accepted: RouteDecision;
-}
-
 /** One socket as the core sees it, kept as the socket's `data` (a class: one object per socket). */
 class BunTransport implements Transport {
   /** Set once the socket is open. */
   conn: Connection | undefined;
   #ws: BunSocket<BunTransport> | undefined;
   /** What `engine.open` needs; released once the socket is open. */
-  #opening: Opening | undefined;
+  #opening: PendingOpen | undefined;
 
   constructor(request: UpgradeRequest, accepted: RouteDecision) {
     this.#opening = { request, accepted };
@@ -128,7 +126,7 @@ class BunTransport implements Transport {
   }
 
   opened(engine: Engine, ws: BunSocket<BunTransport>): void {
-    const { request, accepted } = this.#opening as Opening;
+    const { request, accepted } = this.#opening as PendingOpen;
     this.#opening = undefined;
     this.#ws = ws;
     this.conn = engine.open(this, request, accepted);

@@ -32,7 +32,8 @@ export interface BunServeOptions<Data> {
   hostname: string;
   /** Seconds an HTTP connection may idle (the handshake timeout). */
   idleTimeout: number;
-  fetch(request: Request, server: BunServer<Data>): Promise<Response | undefined>;
+  /** `undefined` once the request was upgraded. */
+  fetch(request: Request, server: BunServer<Data>): Response | undefined | Promise<Response | undefined>;
   websocket: {
     open(ws: BunSocket<Data>): void;
     message(ws: BunSocket<Data>, message: string | Uint8Array): void;

@@ -8,10 +8,12 @@ import type {
   Engine,
   EngineLimits,
   Listener,
+  PendingOpen,
   RouteDecision,
   Transport,
   UpgradeRequest,
 } from "../../core/adapter.ts";
+import { whenRouted } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { type LazyUpgradeRequest, requestFromFetch } from "../../core/headers.ts";
 import type { DenoGlobal, DenoSocket } from "./types.ts";
@@ -28,10 +30,9 @@ async function listen(engine: Engine): Promise<Listener> {
   const options = { port: limits.port, hostname: limits.hostname, onListen() {} };
   const server = deno.serve(options, (req, info) => {
     const request = requestFromFetch(req, info.remoteAddr.hostname ?? "");
-    const decision = engine.route(request);
-    // Answer synchronously when the route is (no async onUpgrade): no promise per connection.
-    if (!(decision instanceof Promise)) return upgradeOrRespond(engine, deno, req, request, decision);
-    return decision.then((later) => upgradeOrRespond(engine, deno, req, request, later));
+    return whenRouted(engine.route(request), (decided) =>
+      upgradeOrRespond(engine, deno, req, request, decided),
+    );
   });
   return { port: server.addr.port ?? limits.port, stop: () => server.shutdown() };
 }
@@ -71,18 +72,13 @@ function bind(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accep
   socket.addEventListener("error", binding);
 }
 
-interface Opening {
-  readonly request: UpgradeRequest;
-  readonly accepted: RouteDecision;
-}
-
 /** One socket as the core sees it, and the events it forwards (a class: one object per socket). */
 class DenoTransport implements Transport, EventListenerObject {
   #conn: Connection | undefined;
   readonly #engine: Engine;
   readonly #socket: DenoSocket;
   /** What `engine.open` needs; released once the socket is open. */
-  #opening: Opening | undefined;
+  #opening: PendingOpen | undefined;
 
   constructor(engine: Engine, socket: DenoSocket, request: UpgradeRequest, accepted: RouteDecision) {
     this.#engine = engine;
@@ -121,7 +117,7 @@ class DenoTransport implements Transport, EventListenerObject {
   }
 
   opened(): void {
-    const { request, accepted } = this.#opening as Opening;
+    const { request, accepted } = this.#opening as PendingOpen;
     this.#opening = undefined;
     this.#conn = this.#engine.open(this, request, accepted);
   }

@@ -15,6 +15,7 @@ import type {
   RouteDecision,
   UpgradeRequest,
 } from "../../core/adapter.ts";
+import { whenRouted } from "../../core/adapter.ts";
 import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
 import { SharedFrameWebSocket } from "./shared-frames.ts";
@@ -44,16 +45,12 @@ async function listen(engine: Engine): Promise<Listener> {
   });
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = toRequest(req, true);
-    const decision = engine.route(request);
-    const upgrade = (decided: RouteDecision) => {
+    void whenRouted(engine.route(request), (decided) => {
       if (socket.destroyed) return;
       if (!decided.upgrade) return refuse(socket, decided);
       if (decided.protocol) protocols.set(req, decided.protocol);
       wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
-    };
-    // Upgrade in this tick when routing is synchronous (no async onUpgrade): no promise per connection.
-    if (decision instanceof Promise) void decision.then(upgrade);
-    else upgrade(decision);
+    });
   });
   http.setTimeout(limits.handshakeTimeout); // also drops connections that never send a byte; ws clears it on upgrade
   await bindPort(http, limits.port, limits.hostname);
