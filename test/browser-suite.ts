@@ -15,11 +15,11 @@ import {
   waitForState,
 } from "./harness/browser.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import { ROOT, type Runtime, type Variant } from "./harness/runtimes.ts";
+import { nativeVariant, ROOT, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const SEED_SNIPPET = readFileSync(`${ROOT}test/fixtures/seed-client.js`, "utf8");
 
-export function browserSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+export function browserSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
   const name = `[${variant.name}] browser`;
   let available: boolean;
   try {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
 import { frame, RawPeer } from "./harness/raw.ts";
-import type { Runtime, Variant } from "./harness/runtimes.ts";
+import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const KiB = 1024;
 const disconnectOf = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
@@ -50,7 +50,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   },
 };
 
-export function hardeningSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
   const capabilities = CAPABILITIES[variant.name] as Capabilities;
   const fixtures: Fixture[] = [];
   const clients: TestClient[] = [];

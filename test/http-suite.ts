@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import type { Runtime, Variant } from "./harness/runtimes.ts";
+import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
-export function httpSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+export function httpSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
   describe(`[${variant.name}] onRequest`, () => {
     let server: RuntimeProcess;
     let origin: string;

@@ -6,11 +6,11 @@ import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
-import type { Runtime, Variant } from "./harness/runtimes.ts";
+import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const isDisconnect = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
 
-export function serverSuite(runtime: Runtime, variant: Variant = { name: runtime, env: {} }): void {
+export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
   describe(`[${variant.name}] server contract`, () => {
     let fixture: Fixture;
     const clients: TestClient[] = [];

@@ -15,6 +15,9 @@ export interface Variant {
   env: Record<string, string>;
 }
 
+/** The runtime with its own (default) adapter. */
+export const nativeVariant = (runtime: Runtime): Variant => ({ name: runtime, env: {} });
+
 /** Deno running polysocket's Node adapter (`ws` over Deno's Node layer). */
 export const DENO_NODE_ADAPTER: Variant = { name: "deno+node-adapter", env: { POLYSOCKET_ADAPTER: "node" } };
 
