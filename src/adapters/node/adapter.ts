@@ -18,7 +18,7 @@ import type {
 import { whenRouted } from "../../core/adapter.ts";
 import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
-import { SharedFrameWebSocket } from "./shared-frames.ts";
+import { SharedFrameTransport } from "./shared-frames.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
@@ -28,8 +28,6 @@ async function listen(engine: Engine): Promise<Listener> {
   const protocols = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
-    // Broadcasts frame each message once for every socket (see shared-frames.ts).
-    WebSocket: SharedFrameWebSocket,
     maxPayload: limits.maxPayload,
     perMessageDeflate: false,
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
@@ -69,7 +67,8 @@ function httpLimits(limits: EngineLimits) {
 }
 
 function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: RouteDecision): void {
-  const conn = engine.open(ws, request, accepted); // ws's WebSocket already fits Transport
+  // The transport frames each broadcast message once for every socket (see shared-frames.ts).
+  const conn = engine.open(new SharedFrameTransport(ws), request, accepted);
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     const message = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString();
     engine.message(conn, message);

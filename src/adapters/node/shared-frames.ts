@@ -1,6 +1,6 @@
 /**
- * Node's send fast path, as the `ws` WebSocket class the adapter's server
- * creates. `ws` frames and writes every `send` on its own, so a broadcast to N
+ * Node's send fast path, in the transport the adapter hands the core for each
+ * `ws` socket. `ws` frames and writes every `send` on its own, so a broadcast to N
  * clients frames the message N times and makes N small writes. Server frames are
  * unmasked, so one framed buffer serves every client: each plain send is framed
  * here once (header and a small payload joined, so it leaves in one write, not a
@@ -13,12 +13,18 @@
  * every per-connection rule of the core (state, backpressure) applies to them.
  * The bytes go to the socket `ws` itself writes to, in call order, so they never
  * interleave with other frames, and `bufferedAmount` (the socket's writable
- * length) counts them. Anything else — options, a callback, a sender with frames
- * queued (compression), unfamiliar internals — takes `ws`'s own path.
+ * length) counts them. Anything else — a sender with frames queued
+ * (compression), unfamiliar internals — takes `ws`'s own path.
+ *
+ * The transport wraps the `ws` socket rather than subclassing `ws`'s class: with a
+ * subclass as `WebSocketServer`'s `WebSocket` option, V8 kept abandoning the
+ * optimized code of the constructor and of `ws`'s `completeUpgrade` ("dependency
+ * change", over and over under a connection storm) and ran them unoptimized.
  */
 import { setImmediate } from "node:timers";
+import type { WebSocket } from "ws";
 import * as wsModule from "ws";
-import { WebSocket } from "ws";
+import type { Transport } from "../../core/adapter.ts";
 
 /** The parts of `ws`'s exported `Sender` used here (public, but not in @types/ws). */
 interface SenderStatic {
@@ -60,23 +66,40 @@ const corked: Writable[] = [];
 /** Marks a socket as in `corked` (cheaper than a Set lookup per message and client). */
 const CORKED = Symbol("polysocket.corked");
 
-/** A `ws` WebSocket whose `send` frames each message once and reuses the frame for every socket. */
-export class SharedFrameWebSocket extends WebSocket {
-  override send(data: Parameters<WebSocket["send"]>[0], options?: unknown, cb?: unknown): void {
-    const plain = options === undefined && cb === undefined && isPlain(data);
-    const socket = plain ? idleSocket(this) : undefined;
-    if (socket === undefined || !isPlain(data)) {
-      (super.send as (...args: unknown[]) => void)(data, options, cb);
-      return;
-    }
+/** A `ws` socket as the core's transport; `send` frames each message once for every socket. */
+export class SharedFrameTransport implements Transport {
+  readonly ws: WebSocket;
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(data: string | Uint8Array): void {
+    const socket = idleSocket(this.ws);
+    if (socket === undefined) return this.ws.send(data);
     if (last === undefined || !isLast(last, data)) last = { data, frame: frameOnce(data) };
     writeCorked(socket, last.frame);
   }
-}
 
-/** What the core sends: text or bytes (`ws` also takes numbers, Blobs and more). */
-function isPlain(data: unknown): data is string | Uint8Array {
-  return typeof data === "string" || data instanceof Uint8Array;
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    this.ws.ping();
+  }
 }
 
 /** Strings are compared by value (immutable); bytes by identity, never copied (as `ws` does). */
