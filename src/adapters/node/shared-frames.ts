@@ -84,7 +84,10 @@ export class SharedFrameTransport implements Transport {
 
   send(data: string | Uint8Array): void {
     const socket = idleSocket(this.ws);
-    if (socket === undefined) return this.ws.send(data);
+    if (socket === undefined) {
+      this.ws.send(data);
+      return;
+    }
     if (last === undefined || !isLast(last, data)) last = { data, frame: frameOnce(data) };
     writeCorked(socket, last.frame);
   }
