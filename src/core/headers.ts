@@ -98,19 +98,28 @@ export class LazyUpgradeRequest implements UpgradeRequest {
  * connection-rate profile), its `forEach` walks the list it already has.
  */
 function packFetchHeaders(headers: Headers): string {
-  let packed = "";
+  const lines: string[] = [];
   headers.forEach((value, name) => {
-    packed += `\n${name}:${value}`;
+    lines.push(`\n${name}:${value}`);
   });
-  return `${packed}\n`;
+  return joinLines(lines);
 }
 
 function packHeaderObject(headers: HeaderObject): string {
-  let packed = "";
+  const lines: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) packed += `\n${name.toLowerCase()}:${joinRepeats(value)}`;
+    if (value !== undefined) lines.push(`\n${name.toLowerCase()}:${joinRepeats(value)}`);
   }
-  return `${packed}\n`;
+  return joinLines(lines);
+}
+
+/**
+ * One flat string: built with `+=`, Bun keeps a rope of every piece alive (an idle
+ * connection measured 3.0 KB instead of 2.3 KB), as nothing ever flattens it.
+ */
+function joinLines(lines: string[]): string {
+  lines.push("\n");
+  return lines.join("");
 }
 
 /** A header's value; Node gives repeated headers as an array, fetch joins them with ", ". */
