@@ -97,7 +97,7 @@ const USAGE = `npm run bench -- [flags]
   --echo-clients N      ping-ponging clients (default 50)
   --idle N              idle connections for the memory scenario (default 5000)
   --dialers N           parallel dialers for the connection rate (default 16)
-  --warmup MS, --measure MS   per measurement (default 500, 1500)
+  --warmup MS, --measure MS   per measurement (default 3000, 1500)
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
   --out DIR             output directory (default bench)`;
 
@@ -152,7 +152,7 @@ export function parseConfig(argv: string[]): Config {
     idleConnections: num(values.idle, 5000, 1000),
     dialers: num(values.dialers, 16, 4),
     largeSize: 1024 * 1024,
-    warmupMs: num(values.warmup, 500, 50),
+    warmupMs: num(values.warmup, 3000, 50),
     measureMs: num(values.measure, 1500, 200),
     retries: num(values.retries, 3, 0, 0),
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
