@@ -8,6 +8,18 @@ import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
 import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
+const isMix = (message: unknown) => typeof message === "string" && message.startsWith("mix ");
+
+/** Waits until `client` has received `count` messages that `match`, and returns them. */
+async function receiveMatching(
+  client: TestClient,
+  match: (message: unknown) => boolean,
+  count: number,
+): Promise<string[]> {
+  while (client.messages.filter(match).length < count) await client.receive(client.messages.length + 1);
+  return client.messages.filter(match) as string[];
+}
+
 const isDisconnect = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
 
 export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
@@ -233,6 +245,47 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
         expect(own).toEqual(seq.flatMap((i) => (i % 2 ? [`s${i}`] : [`s${i}`, `b${i}`])));
       }
       await Promise.all(crowd.map((c) => c.close()));
+    });
+
+    test("a ChatRoom's broadcasts and direct sends interleave under load: order kept, nothing lost", async () => {
+      const count = 100;
+      const plain = await Promise.all(Array.from({ length: 6 }, () => open("/ws?chatroom")));
+      const resumable = await Promise.all([open("/ws?chatroom&resume"), open("/ws?chatroom&resume")]);
+      const inRoom = (e: FixtureEvent) => e.ev === "connect" && String(e.url).includes("chatroom");
+      await fixture.waitForCount(inRoom, 8, "room members"); // every member is in before the first message
+      for (const client of plain) client.send(`/room-mix ${count}`);
+      const parse = (text: string) => {
+        const [, from, kind, i] = text.split(" ");
+        expect(text.length).toBe(Number(i) % 16 === 15 ? 20_000 : `mix ${from} ${kind} ${i} `.length);
+        return { from: from!, kind: kind!, i: Number(i) };
+      };
+      const seq = Array.from({ length: count }, (_, i) => i);
+      const senders = new Set<string>();
+      for (const client of plain) {
+        const mixes = (await receiveMatching(client, isMix, count * (plain.length + 1))).map(parse);
+        const own = mixes.filter((m) => m.kind === "s");
+        senders.add(own[0]!.from);
+        // Its own sends and its own broadcasts alternate, as the server made them.
+        const mine = mixes.filter((m) => m.from === own[0]!.from).map((m) => `${m.kind}${m.i}`);
+        expect(mine).toEqual(seq.flatMap((i) => [`s${i}`, `b${i}`]));
+        for (const from of new Set(mixes.map((m) => m.from))) {
+          expect(mixes.filter((m) => m.from === from && m.kind === "b").map((m) => m.i)).toEqual(seq);
+        }
+      }
+      expect(senders.size).toBe(plain.length);
+      for (const client of resumable) {
+        const isMixFrame = (m: unknown) =>
+          typeof m === "string" && /^\{"type":"message".*"data":"mix /.test(m);
+        await receiveMatching(client, isMixFrame, count * plain.length);
+        const frames = (client.messages as string[]).map(
+          (m) => JSON.parse(m) as { type: string; seq: number; data: string },
+        );
+        const numbers = frames.filter((f) => f.type === "message").map((f) => f.seq);
+        expect(numbers).toEqual(numbers.map((_, k) => numbers[0]! + k)); // consecutive: none lost, none twice
+        const mixes = frames.filter((f) => f.type === "message" && isMix(f.data)).map((f) => parse(f.data));
+        for (const from of senders) expect(mixes.filter((m) => m.from === from).map((m) => m.i)).toEqual(seq);
+      }
+      await Promise.all([...plain, ...resumable].map((c) => c.close()));
     });
 
     test("bufferedAmount counts broadcast bytes a paused reader has not taken; all arrive in order", async () => {

@@ -25,6 +25,21 @@ export interface Transport {
   terminate(): void;
   /** Sends a ping; absent where the runtime has no ping API (Deno pings natively). */
   ping?(): void;
+  /** The runtime's publish/subscribe this socket can join; absent where there is none (Node, Deno). */
+  readonly topics?: NativeTopics;
+}
+
+/**
+ * A runtime's native publish/subscribe, one per server (Bun's topics): a message
+ * published once is framed once and written to every subscribed socket natively.
+ */
+export interface NativeTopics {
+  /** Adds the socket to `topic`; a closed socket is ignored. */
+  subscribe(transport: Transport, topic: string): void;
+  /** Removes the socket from `topic`; a closed socket is ignored. */
+  unsubscribe(transport: Transport, topic: string): void;
+  /** Sends `data` to every open socket subscribed to `topic`. */
+  publish(topic: string, data: string | Uint8Array): void;
 }
 
 /** What the core learns about an upgrade request before accepting it. */

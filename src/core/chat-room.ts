@@ -4,6 +4,7 @@
  * seed's plain text; `polysocket/client` gets the resumable protocol
  * (see resume-protocol.ts): sequence numbers, replay after a reconnect, gaps.
  */
+import { Audience } from "./audience.ts";
 import type { BrokerEntry, PresenceChange, RoomBroker } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { randomId } from "./id.ts";
@@ -40,6 +41,10 @@ export class ChatRoom {
   readonly #limit: number;
   /** Members that speak the resumable protocol. */
   readonly #resumable = new Set<Connection>();
+  /** Plain members: they get each message's text. */
+  readonly #plain = new Audience();
+  /** Resumable members that are not {@link #ahead}: they get each message's frame. */
+  readonly #frames = new Audience();
   /**
    * Resuming members that are ahead of this room (they resumed past its latest
    * message, from another process of a shared room): the number they have, so
@@ -145,7 +150,7 @@ export class ChatRoom {
     this.#seq = 0;
     this.#history.length = 0;
     this.#online.clear();
-    this.#ahead.clear();
+    this.#catchUp(Number.POSITIVE_INFINITY);
     for (const conn of this.clients.values()) {
       if (this.#resumable.has(conn)) conn.close(1012, "room restarted");
       else this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
@@ -158,8 +163,7 @@ export class ChatRoom {
     if (entry.seq > this.#seq + 1) {
       // The store trimmed messages before this process read them: the history is no longer consecutive.
       this.#history.length = 0;
-      const gap = encodeFrame({ type: "gap", from: this.#seq + 1, to: entry.seq - 1 });
-      for (const conn of this.#resumable) conn.send(gap);
+      this.#toResumable(encodeFrame({ type: "gap", from: this.#seq + 1, to: entry.seq - 1 }));
     }
     this.#seq = entry.seq;
     if (entry.join !== undefined) this.#online.add(entry.join);
@@ -167,22 +171,26 @@ export class ChatRoom {
     const message = entry.text;
     this.#history.push(entry);
     if (this.#history.length > this.#limit) this.#history.shift();
-    const frame =
-      this.#resumable.size > 0 ? encodeFrame({ type: "message", seq: entry.seq, data: message }) : "";
-    for (const client of this.clients.values()) {
-      if (!this.#resumable.has(client)) client.send(message);
-      else if (!this.#isAhead(client, entry.seq)) client.send(frame);
-    }
+    if (this.#plain.size > 0) this.#plain.send(message);
+    if (this.#ahead.size > 0) this.#catchUp(entry.seq);
+    if (this.#frames.size > 0)
+      this.#frames.send(encodeFrame({ type: "message", seq: entry.seq, data: message }));
     if (entry.join !== undefined || entry.leave !== undefined) this.#sendPresence();
   }
 
-  /** Whether `conn` already has message `seq` (it resumed ahead of this room); forgets it once caught up. */
-  #isAhead(conn: Connection, seq: number): boolean {
-    const has = this.#ahead.get(conn);
-    if (has === undefined) return false;
-    if (seq <= has) return true;
-    this.#ahead.delete(conn);
-    return false;
+  /** Members ahead of the room that do not have message `seq` yet get frames from it on. */
+  #catchUp(seq: number): void {
+    for (const [conn, has] of this.#ahead) {
+      if (seq <= has) continue;
+      this.#ahead.delete(conn);
+      this.#frames.add(conn);
+    }
+  }
+
+  /** A frame for every resumable member, those ahead of the room included. */
+  #toResumable(frame: string): void {
+    this.#frames.send(frame);
+    for (const conn of this.#ahead.keys()) conn.send(frame);
   }
 
   /**
@@ -193,9 +201,11 @@ export class ChatRoom {
     const resume = parseResume(conn.url);
     if (resume === undefined) {
       for (const entry of this.#history) conn.send(entry.text);
+      this.#plain.add(conn);
     } else {
       this.#resumable.add(conn);
       this.#replay(conn, resume);
+      if (!this.#ahead.has(conn)) this.#frames.add(conn);
     }
     this.clients.set(conn.id, conn);
     this.#announce(`User ${conn.id} joined the chat`, { join: conn.id });
@@ -205,6 +215,8 @@ export class ChatRoom {
   removeClient(conn: Connection): void {
     this.#resumable.delete(conn);
     this.#ahead.delete(conn);
+    this.#plain.delete(conn);
+    this.#frames.delete(conn);
     if (!this.clients.delete(conn.id)) return;
     this.#announce(`User ${conn.id} left the chat`, { leave: conn.id });
   }
@@ -263,8 +275,7 @@ export class ChatRoom {
   #sendPresence(): void {
     if (this.#resumable.size === 0) return;
     const online = this.#broker ? [...this.#online] : [...this.clients.keys()];
-    const frame = encodeFrame({ type: "presence", online });
-    for (const conn of this.#resumable) conn.send(frame);
+    this.#toResumable(encodeFrame({ type: "presence", online }));
   }
 
   #send(conn: Connection, frame: ServerFrame): void {

@@ -10,6 +10,7 @@ export type {
   Engine,
   EngineLimits,
   Listener,
+  NativeTopics,
   RouteDecision,
   Transport,
   UpgradeRequest,

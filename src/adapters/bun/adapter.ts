@@ -7,6 +7,7 @@ import type {
   Adapter,
   Engine,
   Listener,
+  NativeTopics,
   PendingOpen,
   RouteDecision,
   Transport,
@@ -15,7 +16,7 @@ import type {
 import { whenRouted } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { requestFromFetch } from "../../core/headers.ts";
-import type { BunGlobal, BunSocket } from "./types.ts";
+import type { BunGlobal, BunServer, BunSocket } from "./types.ts";
 
 /** The Bun binding of polysocket. */
 export const bunAdapter: Adapter = { runtime: "bun", listen };
@@ -26,6 +27,7 @@ const EVERYONE = "polysocket:all";
 async function listen(engine: Engine): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
   const { limits } = engine;
+  const topics = new BunTopics();
   const server = bun.serve<BunTransport>({
     port: limits.port,
     hostname: limits.hostname,
@@ -36,7 +38,8 @@ async function listen(engine: Engine): Promise<Listener> {
         if (!decided.upgrade) return engine.respond(req, request, decided);
         request.packHeaders(); // a connection keeps a copy, smaller than Bun's request headers
         const headers = decided.protocol ? { "sec-websocket-protocol": decided.protocol } : undefined;
-        if (server.upgrade(req, { data: new BunTransport(request, decided), headers })) return undefined;
+        if (server.upgrade(req, { data: new BunTransport(request, decided, topics), headers }))
+          return undefined;
         return new Response("Bad WebSocket handshake", { status: 400 });
       });
     },
@@ -73,15 +76,34 @@ async function listen(engine: Engine): Promise<Listener> {
       closeOnBackpressureLimit: limits.backpressure.policy === "close",
     },
   });
+  topics.server = server;
   return {
     port: server.port ?? limits.port,
     publish(data, except) {
       if (except) (except as BunTransport).ws.publish(EVERYONE, data);
-      else server.publish(EVERYONE, data);
+      else topics.publish(EVERYONE, data);
       return true;
     },
     stop: () => server.stop(true),
   };
+}
+
+/** Bun's topics of one server, for the core's audiences (a `ChatRoom`'s members). */
+class BunTopics implements NativeTopics {
+  /** Set once `Bun.serve` returns, before any socket exists. */
+  server: BunServer<BunTransport> | undefined;
+
+  subscribe(transport: Transport, topic: string): void {
+    (transport as BunTransport).ws.subscribe(topic);
+  }
+
+  unsubscribe(transport: Transport, topic: string): void {
+    (transport as BunTransport).ws.unsubscribe(topic);
+  }
+
+  publish(topic: string, data: string | Uint8Array): void {
+    this.server?.publish(topic, data);
+  }
 }
 
 /** One socket as the core sees it, kept as the socket's `data` (a class: one object per socket). */
@@ -91,9 +113,11 @@ class BunTransport implements Transport {
   #ws: BunSocket<BunTransport> | undefined;
   /** What `engine.open` needs; released once the socket is open. */
   #opening: PendingOpen | undefined;
+  readonly topics: BunTopics;
 
-  constructor(request: UpgradeRequest, accepted: RouteDecision) {
+  constructor(request: UpgradeRequest, accepted: RouteDecision, topics: BunTopics) {
     this.#opening = { request, accepted };
+    this.topics = topics;
   }
 
   /** The socket, for native publish; set before the core sees this transport. */

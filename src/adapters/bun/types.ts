@@ -13,6 +13,7 @@ export interface BunSocket<Data> {
   terminate(): void;
   getBufferedAmount(): number;
   subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
   publish(topic: string, data: string | Uint8Array): number;
   ping(data?: string | Uint8Array): number;
 }
