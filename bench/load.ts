@@ -12,9 +12,10 @@ import type { Job, LoadResult } from "./job.ts";
 const job = JSON.parse(process.argv[2] ?? "{}") as Job;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function connect(url: string): Promise<WebSocket> {
+function connect(url: string, watch?: (ws: WebSocket) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
+    watch?.(ws);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => resolve(ws);
     ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
@@ -22,13 +23,21 @@ function connect(url: string): Promise<WebSocket> {
 }
 
 /** Opens `count` connections, `batch` at a time (a burst of thousands overflows the accept queue). */
-async function connectMany(url: string, count: number, batch = 50, urls = [url]): Promise<WebSocket[]> {
+async function connectMany(
+  url: string,
+  count: number,
+  batch = 50,
+  urls = [url],
+  watch?: (ws: WebSocket) => void,
+): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   while (sockets.length < count) {
     const n = Math.min(batch, count - sockets.length);
     const at = sockets.length;
     sockets.push(
-      ...(await Promise.all(Array.from({ length: n }, (_, i) => connect(urls[(at + i) % urls.length]!)))),
+      ...(await Promise.all(
+        Array.from({ length: n }, (_, i) => connect(urls[(at + i) % urls.length]!, watch)),
+      )),
     );
   }
   return sockets;
@@ -53,7 +62,8 @@ async function measure(count: () => number): Promise<LoadResult> {
  * first client (with `urls`: of the slowest server's first client).
  */
 async function fanout(): Promise<LoadResult> {
-  const clients = await connectMany(job.url, job.clients, 50, job.urls);
+  const room = job.urls ? roomWatch(job.clients) : undefined;
+  const clients = await connectMany(job.url, job.clients, 50, job.urls, room?.watch);
   // Distinct messages, as in a real chat: a server may not rely on repeats.
   const message = (n: number) => `${n} `.padEnd(job.size, "x");
   // Through Redis: each client's chat messages (not the join notices, which start with "User").
@@ -67,6 +77,8 @@ async function fanout(): Promise<LoadResult> {
   const pump = () => {
     while (running && sent - seen() < job.window) clients[sent % clients.length]!.send(message(sent++));
   };
+  // Not before: the first clients' handlers pump, and their join notices would start it early.
+  await room?.everyoneIn;
   for (const [i, client] of clients.entries()) {
     client.onmessage = (event) => {
       delivered++;
@@ -79,6 +91,30 @@ async function fanout(): Promise<LoadResult> {
   const result = await measure(() => delivered);
   running = false;
   return counts ? { ...result, incomplete: await incomplete(counts, sent) } : result;
+}
+
+/**
+ * Through Redis (a chat room): `everyoneIn` resolves once each of the `count`
+ * watched clients has had a join notice ("User … joined"). Every member gets its
+ * own, so then all are in the room. A client's `open` does not mean the server
+ * has run `onConnect` (on Deno it may not have yet): a message sent before would
+ * miss that client, and count as missing, though the room lost nothing.
+ */
+function roomWatch(count: number): { watch: (ws: WebSocket) => void; everyoneIn: Promise<void> } {
+  let waiting = count;
+  let done = () => {};
+  const everyoneIn = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const watch = (ws: WebSocket) => {
+    const joined = (event: MessageEvent) => {
+      if (!String(event.data).startsWith("User")) return;
+      ws.removeEventListener("message", joined);
+      if (--waiting === 0) done();
+    };
+    ws.addEventListener("message", joined);
+  };
+  return { watch, everyoneIn };
 }
 
 /** Waits up to 5 s for every client to have all `sent` messages; returns how many still miss some. */

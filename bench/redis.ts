@@ -65,8 +65,9 @@ export async function runRedis(config: Config): Promise<string> {
   const incomplete = new Map<string, number>(SETUPS.map((s) => [s.name, 0]));
   try {
     for (let round = 1; round <= config.rounds; round++) {
-      for (const setup of SETUPS) {
-        const room = `bench-${round}-${setup.runtimes.length}-${setup.redis}`;
+      for (const [index, setup] of SETUPS.entries()) {
+        // A fresh room (Redis stream) per measurement: none inherits another's history or members.
+        const room = `bench-${round}-${index}`;
         const env: Record<string, string> = setup.redis
           ? { BENCH_REDIS_URL: redis.url, BENCH_ROOM: room }
           : {};
