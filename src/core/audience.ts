@@ -2,8 +2,8 @@
  * A set of connections that receive the same messages, sent once through the
  * runtime's native publish/subscribe where the connection's adapter has one
  * (Bun: one frame for all, written natively), else one `send` per connection.
- * `ChatRoom` delivers through it; it was measured 12x slower on Bun with one
- * `send` per member than with one publish.
+ * `ChatRoom` delivers through it: on Bun, one `send` per member of a room of 500
+ * delivered 11x less per second than one publish.
  */
 import type { NativeTopics } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
@@ -20,10 +20,6 @@ export class Audience {
   /** Number of members. */
   get size(): number {
     return this.#members.size;
-  }
-
-  has(conn: Connection): boolean {
-    return this.#members.has(conn);
   }
 
   /** Adds `conn`: it receives every message sent after this. */
