@@ -346,6 +346,16 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
       await client.close();
     });
 
+    test("sending a view of a message sends exactly the view's bytes", async () => {
+      const fixture = await start("binary");
+      const client = await TestClient.open(fixture.url);
+      client.send(Uint8Array.of(0xfe, 1, 2, 3, 4));
+      expect(await client.next()).toEqual(Uint8Array.of(1, 2));
+      expect(await client.next()).toEqual(Uint8Array.of(0xfe, 1));
+      expect(await client.next()).toEqual(Uint8Array.of(0xfe, 1, 2, 3, 4));
+      await client.close();
+    });
+
     test("an async onConnect settles before the first onMessage", async () => {
       const fixture = await start("slow-connect");
       const client = await TestClient.open(fixture.url);

@@ -10,7 +10,7 @@ export interface DenoSocket {
   readonly bufferedAmount: number;
   binaryType: "blob" | "arraybuffer";
   addEventListener(type: "open" | "message" | "close" | "error", listener: EventListenerObject): void;
-  send(data: string | Uint8Array): void;
+  send(data: string | Uint8Array | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
 }
 
