@@ -346,6 +346,24 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
       await client.close();
     });
 
+    test("keepHeaders picks what conn.headers keeps; onUpgrade sees every header", async () => {
+      const cases = [
+        ["none", {}],
+        ["X-Token,x-absent", { "x-token": "t1" }],
+      ] as const;
+      for (const [keep, kept] of cases) {
+        const fixture = await start("keep-headers", { KEEP_HEADERS: keep });
+        const client = await TestClient.open(fixture.url, { headers: { "X-Token": "t1" } });
+        const info = await client.info();
+        expect(info.headers).toEqual(kept);
+        expect(info.frozen).toBe(true);
+        const upgrade = await fixture.waitFor((e) => e.ev === "upgrade");
+        expect(upgrade).toMatchObject({ token: "t1" });
+        expect(upgrade.names).toBeGreaterThan(4);
+        await client.close();
+      }
+    });
+
     test("sending a view of a message sends exactly the view's bytes", async () => {
       const fixture = await start("binary");
       const client = await TestClient.open(fixture.url);
@@ -431,6 +449,8 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
         'options.hostname must be a non-empty string, got ""',
         'options.onMessage must be a function, got "not a function"',
         "options.onConnect must be a function, got number 42",
+        'options.keepHeaders must be a boolean or a list of header names, got "cookie"',
+        "options.keepHeaders must be a boolean or a list of header names, got an array",
       ]);
     });
   });

@@ -71,7 +71,7 @@ export type RouteDecision =
 /** The limits an adapter hands to its runtime's native settings. */
 export type EngineLimits = Pick<
   ResolvedOptions,
-  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure"
+  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure" | "keepHeaders"
 >;
 
 /**

@@ -1,5 +1,11 @@
 import type { UpgradeRequest } from "./adapter.ts";
 
+/**
+ * Which upgrade-request headers a connection keeps for `conn.headers`: all
+ * (`true`), none (`false`), or the listed lower-case names.
+ */
+export type KeepHeaders = boolean | readonly string[];
+
 /** Node's parsed header object (`IncomingMessage.headers`): lower-case names, `string[]` for repeats. */
 export type HeaderObject = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -37,7 +43,7 @@ export class LazyUpgradeRequest implements UpgradeRequest {
   readonly url: string;
   readonly upgrade: boolean;
   readonly remoteAddress: string;
-  /** The runtime's headers, or after {@link packHeaders} one string of `\nname:value` lines. */
+  /** The runtime's headers, or after {@link keepHeaders} one string of `\nname:value` lines. */
   #source: Headers | HeaderObject | string | undefined;
   #record: Readonly<Record<string, string>> | undefined;
 
@@ -70,15 +76,22 @@ export class LazyUpgradeRequest implements UpgradeRequest {
   }
 
   /**
-   * Copies the headers out of the runtime's request into one flat string, now.
-   * Deno refuses to read a request's headers once it is answered; Bun's header
-   * strings keep more memory alive than their text (measured: ~0.4 KB per idle
-   * connection), so a connection holds this copy instead.
+   * Called once the upgrade is accepted: from then on the request holds only the
+   * headers its connection keeps (`keep`: every header, none, or the named ones),
+   * copied out of the runtime's request. Deno refuses to read a request's headers
+   * once it is answered; Bun's header strings keep more memory alive than their
+   * text (measured: ~0.4 KB per idle connection). Node's header object is plain
+   * data already and stays as it is when every header is kept.
    */
-  packHeaders(): void {
+  keepHeaders(keep: KeepHeaders): void {
     const source = this.#source;
-    if (source === undefined || typeof source === "string") return;
-    this.#source = isFetchHeaders(source) ? packFetchHeaders(source) : packHeaderObject(source);
+    if (keep !== true) {
+      const lines = keep === false ? [] : keptLines(this, keep);
+      this.#source = joinLines(lines);
+      this.#record = undefined;
+    } else if (source !== undefined && typeof source !== "string" && isFetchHeaders(source)) {
+      this.#source = packFetchHeaders(source);
+    }
   }
 
   /** One header by lower-case name (repeats joined with ", "), without building the record. */
@@ -105,12 +118,14 @@ function packFetchHeaders(headers: Headers): string {
   return joinLines(lines);
 }
 
-function packHeaderObject(headers: HeaderObject): string {
+/** `\nname:value` lines of the `names` that `request` has. */
+function keptLines(request: LazyUpgradeRequest, names: readonly string[]): string[] {
   const lines: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) lines.push(`\n${name.toLowerCase()}:${joinRepeats(value)}`);
+  for (const name of names) {
+    const value = request.header(name);
+    if (value !== undefined) lines.push(`\n${name}:${value}`);
   }
-  return joinLines(lines);
+  return lines;
 }
 
 /**
@@ -134,7 +149,7 @@ function entriesOf(source: Headers | HeaderObject | string): Iterable<HeaderEntr
   return isFetchHeaders(source) ? source : Object.entries(source);
 }
 
-/** The value of `name` in a packed header string (see `packHeaders`); repeats were joined when packing. */
+/** The value of `name` in a packed header string (see `keepHeaders`); repeats were joined when packing. */
 function packedHeader(packed: string, name: string): string | undefined {
   const start = packed.indexOf(`\n${name}:`);
   if (start < 0) return undefined;

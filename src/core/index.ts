@@ -21,7 +21,13 @@ export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage }
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
-export { type HeaderObject, headerRecord, LazyUpgradeRequest, wantsWebSocket } from "./headers.ts";
+export {
+  type HeaderObject,
+  headerRecord,
+  type KeepHeaders,
+  LazyUpgradeRequest,
+  wantsWebSocket,
+} from "./headers.ts";
 export type { RequestHandler } from "./http.ts";
 export {
   type BackpressureOptions,

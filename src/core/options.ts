@@ -4,6 +4,7 @@
 import type { UpgradeRequest } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
+import type { KeepHeaders } from "./headers.ts";
 import type { RequestHandler } from "./http.ts";
 
 /** Why and how a connection ended, as passed to `onDisconnect`. */
@@ -116,6 +117,13 @@ export interface ServerOptions extends ServerHooks {
   /** Consecutive invalid messages before the connection is closed with 1008. Default 5. */
   maxInvalidMessages?: number;
   /**
+   * Which upgrade-request headers a connection keeps for `conn.headers`: `true`
+   * (the default) every one, `false` none, or a list of names (any case). `onUpgrade`
+   * sees every header either way; keeping fewer saves memory per connection and, on
+   * Deno, the copy of every header at each upgrade (see the README's performance section).
+   */
+  keepHeaders?: boolean | readonly string[];
+  /**
    * Answers plain HTTP requests (anything but a WebSocket upgrade) on the same port.
    * Return `undefined` to keep polysocket's answer: 426 on `path`, 404 elsewhere.
    * A throw or rejection goes to `onError` and the client gets 500.
@@ -151,6 +159,8 @@ export interface ResolvedOptions extends ServerHooks {
   readonly rateLimit: RateLimitOptions | false;
   /** See {@link ServerOptions.maxInvalidMessages}. */
   readonly maxInvalidMessages: number;
+  /** See {@link ServerOptions.keepHeaders}; listed names in lower case. */
+  readonly keepHeaders: KeepHeaders;
 }
 
 /** Defaults shared by every runtime (see the README's options table). */
@@ -219,7 +229,19 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       options.maxInvalidMessages ?? DEFAULTS.maxInvalidMessages,
       1,
     ),
+    keepHeaders: keepHeaders(options.keepHeaders),
   };
+}
+
+function keepHeaders(value: ServerOptions["keepHeaders"]): KeepHeaders {
+  if (value === undefined) return true;
+  if (typeof value === "boolean") return value;
+  if (!Array.isArray(value) || !value.every((name) => typeof name === "string" && name !== "")) {
+    throw new TypeError(
+      `options.keepHeaders must be a boolean or a list of header names, got ${describe(value)}`,
+    );
+  }
+  return Object.freeze(value.map((name: string) => name.toLowerCase()));
 }
 
 /** A whole number >= min (Infinity allowed), or a TypeError naming the option. */

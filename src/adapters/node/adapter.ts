@@ -47,6 +47,7 @@ async function listen(engine: Engine): Promise<Listener> {
       if (socket.destroyed) return;
       if (!decided.upgrade) return refuse(socket, decided);
       if (decided.protocol) protocols.set(req, decided.protocol);
+      request.keepHeaders(limits.keepHeaders);
       wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
     });
   });
@@ -79,7 +80,7 @@ function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: 
 }
 
 /** `upgrade` false: node:http handed the request over as plain HTTP. */
-function toRequest(req: IncomingMessage, upgrade: boolean): UpgradeRequest {
+function toRequest(req: IncomingMessage, upgrade: boolean): LazyUpgradeRequest {
   const address = req.socket.remoteAddress ?? "";
   return new LazyUpgradeRequest(req.method ?? "GET", req.url ?? "/", req.headers, address, upgrade);
 }
