@@ -80,6 +80,8 @@ export interface Config {
   measureMs: number;
   /** Repeats of a measurement disturbed by other work on the machine. */
   retries: number;
+  /** Whether polysocket servers keep every upgrade header (its default); off, they keep none, like the raw servers. */
+  keepHeaders: boolean;
   /** Where results.json, results.md and chart.svg go. */
   out: string;
 }
@@ -99,6 +101,8 @@ const USAGE = `npm run bench -- [flags]
   --dialers N           parallel dialers for the connection rate (default 16)
   --warmup MS, --measure MS   per measurement (default 3000, 1500)
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
+  --keep-headers        polysocket keeps every upgrade header for conn.headers (its default); without
+                        the flag it keeps none (keepHeaders: false), as the raw servers do
   --out DIR             output directory (default bench)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */
@@ -121,6 +125,7 @@ export function parseConfig(argv: string[]): Config {
       warmup: { type: "string" },
       measure: { type: "string" },
       retries: { type: "string" },
+      "keep-headers": { type: "boolean", default: false },
       out: { type: "string" },
     },
   });
@@ -155,6 +160,7 @@ export function parseConfig(argv: string[]): Config {
     warmupMs: num(values.warmup, 3000, 50),
     measureMs: num(values.measure, 1500, 200),
     retries: num(values.retries, 3, 0, 0),
+    keepHeaders: values["keep-headers"],
     out: values.out ?? (quick ? "bench/results/quick" : "bench"),
   };
 }

@@ -213,7 +213,7 @@ export function renderTable(results: Results): string {
   lines.push("", ...fanoutDetail(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
-  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections`;
+  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections; polysocket keeps ${results.config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}`;
   return [
     ...lines,
     "",

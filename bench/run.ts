@@ -38,7 +38,8 @@ const started = Date.now();
 /** Starts a fresh server for `impl` on `target` and runs every scenario against it, memory first. */
 async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
   const file = impl === "polysocket" ? "polysocket.ts" : target.raw;
-  const env = impl === "polysocket" ? { ...target.env } : {};
+  const headers: Record<string, string> = config.keepHeaders ? { POLYSOCKET_KEEP_HEADERS: "1" } : {};
+  const env = impl === "polysocket" ? { ...target.env, ...headers } : {};
   const server = await ServerProcess.start(target.runtime, file, env);
   const done: Sample[] = [];
   try {

@@ -3,6 +3,8 @@
  * with `?echo` in their URL get every message back; the others are a chat room:
  * every text message is broadcast to everyone, the sender included.
  * `POLYSOCKET_ADAPTER=node` pins the Node adapter (used to run it on Deno's Node layer).
+ * Connections keep no upgrade headers, as in the raw servers, unless
+ * `POLYSOCKET_KEEP_HEADERS=1` (`--keep-headers`) asks for polysocket's default.
  */
 import type { Connection } from "polysocket";
 import { ready, wantsEcho } from "./control.ts";
@@ -16,6 +18,7 @@ const server = new Server({
   port: 0,
   hostname: "127.0.0.1",
   path: "/",
+  keepHeaders: process.env.POLYSOCKET_KEEP_HEADERS === "1",
   onConnect(conn) {
     conn.data = wantsEcho(conn.url);
   },
