@@ -29,7 +29,8 @@ const server = new Server({
 
   // Non-empty, at most 2,000 characters, no control characters (validateChatMessage,
   // applied to the text inside resumable frames too). A refused message reaches
-  // nobody; its sender alone gets "Invalid message: {reason}".
+  // nobody; its sender alone gets "Invalid message: {reason}" (a resumable client
+  // as a notice).
   validate: (conn, message) => chatRoom.validate(conn, message),
 
   // The newcomer gets the earlier history once, then everyone sees the join.
@@ -44,7 +45,7 @@ const server = new Server({
     // In memory this cannot fail; through Redis, a message Redis did not store is refused to its sender.
     chatRoom.publish(`User ${conn.id}: ${message}`).catch((error) => {
       console.error(error);
-      conn.send(`Message not delivered: ${(error as Error).message}`);
+      chatRoom.notify(conn, `Message not delivered: ${(error as Error).message}`);
     });
   },
 

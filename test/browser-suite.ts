@@ -69,6 +69,21 @@ export function browserSuite(runtime: Runtime, variant: Variant = nativeVariant(
       await bob.context().close();
     });
 
+    test("a message the server refuses shows as a notice on its sender's page only", async () => {
+      const alice = await open();
+      const bob = await open();
+      const aliceId = await myId(alice);
+      await say(alice, "x".repeat(2001));
+      await alice
+        .locator("#messages li.notice", { hasText: "Invalid message: message is over 2000 characters" })
+        .waitFor();
+      await say(alice, "a fine message");
+      await waitForMessage(bob, `User ${aliceId}: a fine message`);
+      expect(await bob.locator("#messages li.notice").count()).toBe(0);
+      await alice.context().close();
+      await bob.context().close();
+    });
+
     test("a page cut off by the server shows every message once, in order, after it reconnects", async () => {
       const query = "?minDelay=50&maxDelay=200";
       const alice = await open(query);

@@ -84,6 +84,23 @@ export function chatSuite(runtime: Runtime): void {
       await Promise.all([sender.close(), other.close()]);
     });
 
+    test("a resumable client's invalid message comes back as a notice frame, outside the numbered stream", async () => {
+      const client = await TestClient.open(`${url}?resume`);
+      client.send(JSON.stringify({ type: "message", data: "" }));
+      client.send(JSON.stringify({ type: "message", data: "after the refusal" }));
+      const notice = await client.nextUntil((m) => JSON.parse(m).type === "notice");
+      expect(JSON.parse(notice)).toEqual({ type: "notice", text: "Invalid message: message is empty" });
+      const accepted = JSON.parse(await client.nextUntil((m) => m.includes("after the refusal")));
+      expect(accepted).toMatchObject({
+        type: "message",
+        data: expect.stringMatching(/: after the refusal$/),
+      });
+      // Numbered consecutively: the refused message took no number.
+      const seqs = client.messages.map((m) => JSON.parse(m as string)).filter((f) => f.type === "message");
+      expect(seqs.map((f) => f.seq)).toEqual(seqs.map((_, i) => seqs[0].seq + i));
+      await client.close();
+    });
+
     test("history is bounded: a late joiner gets only the last HISTORY_LIMIT messages", async () => {
       const talker = await TestClient.open(url);
       const talkerId = await ownJoin(talker);

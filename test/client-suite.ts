@@ -53,6 +53,24 @@ export function clientSuite(runtime: Runtime): void {
       clients.close("a");
     });
 
+    test("a message the server refuses comes back as a notice event, not an error", async () => {
+      const server = await chat();
+      server.validate = (message) => (message === "bad" ? "no bad words" : true);
+      clients.connect("n", server.url("n"), FAST);
+      await opened("n");
+      expect(await clients.send("n", "bad")).toBe("sent");
+      expect(await clients.send("n", "good")).toBe("sent");
+      const [notice] = await clients.waitForEvents("n", "notice");
+      expect(notice!.text).toBe("Invalid message: no bad words");
+      const messages = await clients.waitForEvents("n", "message", 2);
+      expect(messages.map((m) => m.data)).toEqual([
+        expect.stringMatching(/joined the chat$/),
+        expect.stringMatching(/: good$/),
+      ]);
+      expect(clients.of("n", "error")).toEqual([]);
+      clients.close("n");
+    });
+
     test("with resume: false it is a plain reconnecting WebSocket (the seed's text protocol)", async () => {
       const server = await chat();
       clients.connect("plain", server.url("plain"), { ...FAST, resume: false });

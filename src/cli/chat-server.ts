@@ -72,7 +72,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       if (message === undefined) return;
       room.publish(`User ${conn.id}: ${message}`).catch((error) => {
         onError(error);
-        conn.send(`Message not delivered: ${(error as Error).message}`);
+        room.notify(conn, `Message not delivered: ${(error as Error).message}`);
       });
     },
     onDisconnect: (conn) => room.removeClient(conn),

@@ -197,6 +197,9 @@ export class Client {
       case "presence":
         this.#events.emit("presence", { online: frame.online });
         break;
+      case "notice":
+        this.#events.emit("notice", { text: frame.text });
+        break;
     }
   }
 

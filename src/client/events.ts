@@ -31,6 +31,8 @@ export interface ClientEvents {
   gap: GapEvent;
   /** Who is in the room now (connection ids), after every join and leave. */
   presence: { readonly online: readonly string[] };
+  /** Text for this client alone, outside the numbered stream: why a message it sent was refused. */
+  notice: { readonly text: string };
 }
 
 /** A listener of event `K`. */

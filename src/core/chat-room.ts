@@ -8,6 +8,8 @@ import { Audience } from "./audience.ts";
 import type { BrokerEntry, PresenceChange, RoomBroker } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { randomId } from "./id.ts";
+import { refusalText } from "./inbound.ts";
+import type { Refusal } from "./options.ts";
 import {
   decodeClientFrame,
   encodeFrame,
@@ -246,14 +248,30 @@ export class ChatRoom {
   }
 
   /**
-   * The chat's message rule ({@link validateChatMessage}) for the server's
-   * `validate` option, applied to the text a resumable frame carries; the
-   * protocol's own frames (pings) pass.
+   * A message rule (default: the chat's, {@link validateChatMessage}) for the
+   * server's `validate` option, applied to the text a resumable frame carries;
+   * the protocol's own frames (pings) pass. A resumable member's refusal comes
+   * back as a `notice` frame (`polysocket/client` emits a `notice` event).
    */
-  validate(conn: Connection, raw: string | Uint8Array): true | string {
-    if (typeof raw !== "string" || !this.#resumable.has(conn)) return validateChatMessage(raw);
+  validate(
+    conn: Connection,
+    raw: string | Uint8Array,
+    rule: (message: string | Uint8Array) => true | string = validateChatMessage,
+  ): true | string | Refusal {
+    if (typeof raw !== "string" || !this.#resumable.has(conn)) return rule(raw);
     const frame = decodeClientFrame(raw);
-    return frame?.type === "message" ? validateChatMessage(frame.data) : true;
+    const verdict = frame?.type === "message" ? rule(frame.data) : true;
+    if (verdict === true) return true;
+    return { reason: verdict, reply: encodeFrame({ type: "notice", text: refusalText(verdict) }) };
+  }
+
+  /**
+   * Sends `text` to one member alone, outside the room's history: as it is to a
+   * plain client, as a `notice` frame to a resumable one (e.g. "Message not
+   * delivered: …" when the broker refused a message). Returns what `send` returned.
+   */
+  notify(conn: Connection, text: string): boolean {
+    return conn.send(this.#resumable.has(conn) ? encodeFrame({ type: "notice", text }) : text);
   }
 
   /** Welcome, then a gap notice if the history starts too late, then every message after the resume point. */

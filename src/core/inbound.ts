@@ -5,7 +5,12 @@
 import type { Connection } from "./connection.ts";
 import { policyError } from "./errors.ts";
 import { type ErrorSink, hookError } from "./hooks.ts";
-import type { ResolvedOptions } from "./options.ts";
+import type { Refusal, ResolvedOptions } from "./options.ts";
+
+/** The text a refused message's sender gets by default. */
+export function refusalText(reason: string): string {
+  return `Invalid message: ${reason}`;
+}
 
 /** What happens to one message. */
 export type Verdict = "deliver" | "refuse" | "closed";
@@ -54,7 +59,7 @@ export class InboundPolicy {
       counters.invalidStreak = 0;
       return "deliver";
     }
-    conn.send(`Invalid message: ${verdict}`);
+    conn.send(verdict.reply);
     if (++counters.invalidStreak >= maxInvalidMessages) {
       const reason = `${maxInvalidMessages} invalid messages in a row`;
       conn.closeFor(1008, reason, policyError("ERR_INVALID_MESSAGE", 1008, reason));
@@ -68,13 +73,15 @@ export class InboundPolicy {
     validate: NonNullable<ResolvedOptions["validate"]>,
     conn: Connection,
     data: string | Uint8Array,
-  ): true | string {
+  ): true | Refusal {
     try {
       const verdict = validate(conn, data);
-      return verdict === true ? true : String(verdict);
+      if (verdict === true) return true;
+      if (isRefusal(verdict)) return verdict;
+      return { reason: String(verdict), reply: refusalText(String(verdict)) };
     } catch (error) {
       this.#report(hookError("validate", error), conn);
-      return "validation failed";
+      return { reason: "validation failed", reply: refusalText("validation failed") };
     }
   }
 
@@ -115,4 +122,8 @@ export function byteLength(data: string | Uint8Array, limit: number): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+function isRefusal(value: unknown): value is Refusal {
+  return typeof value === "object" && value !== null && typeof (value as Refusal).reply === "string";
 }

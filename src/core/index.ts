@@ -35,6 +35,7 @@ export {
   DEFAULTS,
   type HeartbeatOptions,
   type RateLimitOptions,
+  type Refusal,
   type ResolvedOptions,
   type ServerHooks,
   type ServerOptions,

@@ -61,9 +61,17 @@ export interface ServerHooks {
   /**
    * Checks a message before `onMessage`: return `true` to accept it, or a reason
    * (string) to refuse it. A refused message reaches nobody; the sender gets
-   * `Invalid message: {reason}`.
+   * `Invalid message: {reason}`, or the `reply` of a {@link Refusal}.
    */
-  validate?: (conn: Connection, message: string | Uint8Array) => true | string;
+  validate?: (conn: Connection, message: string | Uint8Array) => true | string | Refusal;
+}
+
+/** A `validate` refusal that also chooses the text its sender gets. */
+export interface Refusal {
+  /** Why the message was refused. */
+  readonly reason: string;
+  /** Sent to the sender instead of `Invalid message: {reason}` (a `ChatRoom` wraps it for resumable clients). */
+  readonly reply: string;
 }
 
 /** Ping/pong liveness checks. */

@@ -7,7 +7,9 @@
  * - First connection: `?resume` (empty). Reconnection: `?resume=<epoch>.<seq>`,
  *   the room's epoch and the last sequence number the client delivered.
  * - Server to client: `welcome`, then `gap` (if the history no longer reaches
- *   back far enough), the replayed `message`s after `seq`, then live traffic.
+ *   back far enough), the replayed `message`s after `seq`, then live traffic;
+ *   `notice` is text for this client alone, outside the numbered stream (a
+ *   refused message's reason).
  * - Client to server: `message` (chat text) and `ping` (answered by `pong`).
  */
 
@@ -28,6 +30,7 @@ export type ServerFrame =
   | { readonly type: "message"; readonly seq: number; readonly data: string }
   | { readonly type: "gap"; readonly from: number; readonly to: number }
   | { readonly type: "presence"; readonly online: readonly string[] }
+  | { readonly type: "notice"; readonly text: string }
   | { readonly type: "pong" };
 
 /** Frames the client sends in the resumable protocol. */
@@ -77,6 +80,8 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       return isSeq(frame.from) && isSeq(frame.to) ? (frame as ServerFrame) : undefined;
     case "presence":
       return Array.isArray(frame.online) ? (frame as ServerFrame) : undefined;
+    case "notice":
+      return typeof frame.text === "string" ? { type: "notice", text: frame.text } : undefined;
     case "pong":
       return { type: "pong" };
     default:

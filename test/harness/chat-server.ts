@@ -11,6 +11,8 @@ export class ChatServer {
   readonly muted: Set<Connection> = new Set();
   /** Names (the `who` query parameter) of clients refused with 1012 right after connecting. */
   readonly held: Set<string> = new Set();
+  /** The message rule the room's `validate` applies (default: accept everything). */
+  validate: (message: string | Uint8Array) => true | string = () => true;
   port = 0;
   #server: Server | undefined;
 
@@ -25,6 +27,7 @@ export class ChatServer {
       port,
       hostname: "127.0.0.1",
       path: "/chat",
+      validate: (conn, raw) => room.validate(conn, raw, this.validate),
       onConnect: (conn) => {
         if (this.held.has(who(conn))) conn.close(1012, "held by the test");
         else room.addClient(conn);

@@ -43,6 +43,7 @@ client.on("presence", ({ online }) => {
     }),
   );
 });
+client.on("notice", ({ text }) => append(text, "notice"));
 client.on("gap", (gap) => {
   const what =
     gap.reason === "history" ? `messages ${gap.from}–${gap.to}` : "messages (the server restarted)";
