@@ -6,6 +6,7 @@
  * the engine. Adapters import this module, never the reverse.
  */
 import type { Connection } from "./connection.ts";
+import type { LazyUpgradeRequest } from "./headers.ts";
 import type { ResolvedOptions } from "./options.ts";
 
 /** WebSocket ready states, numbered as in the WHATWG WebSocket, `ws` and Bun. */
@@ -71,7 +72,7 @@ export type RouteDecision =
 /** The limits an adapter hands to its runtime's native settings. */
 export type EngineLimits = Pick<
   ResolvedOptions,
-  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure" | "keepHeaders"
+  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure"
 >;
 
 /**
@@ -96,8 +97,12 @@ export interface PendingOpen {
 export interface Engine {
   /** Options the adapter passes on to its runtime. */
   readonly limits: EngineLimits;
-  /** Decides what happens to a request, before any socket exists. */
-  route(request: UpgradeRequest): RouteDecision | Promise<RouteDecision>;
+  /**
+   * Decides what happens to a request, before any socket exists. On an accepted
+   * upgrade the request keeps only the headers its connection keeps, copied out
+   * of the runtime's request, so the adapter may answer the upgrade right after.
+   */
+  route(request: LazyUpgradeRequest): RouteDecision | Promise<RouteDecision>;
   /**
    * Answers a request `route` refused: plain requests go to the user's `onRequest`
    * first, then get `decision`. Never rejects.

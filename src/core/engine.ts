@@ -7,6 +7,7 @@ import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest } f
 import { Connection, type ConnectionHost } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
+import type { LazyUpgradeRequest } from "./headers.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
 import { answerRequest, type PlainAnswer } from "./http.ts";
@@ -75,9 +76,21 @@ export class ServerEngine implements Engine {
     this.#drain.stop();
   }
 
-  route(request: UpgradeRequest): RouteDecision | Promise<RouteDecision> {
+  route(request: LazyUpgradeRequest): RouteDecision | Promise<RouteDecision> {
     const load = { shuttingDown: this.shuttingDown, openConnections: this.connections.size };
-    return routeRequest(this.#options, load, request, this.#report);
+    const decision = routeRequest(this.#options, load, request, this.#report);
+    if (!(decision instanceof Promise)) return this.#decided(request, decision);
+    return decision.then((decided) => this.#decided(request, decided));
+  }
+
+  /**
+   * An accepted request keeps only what its connection keeps (`keepHeaders`), copied
+   * out of the runtime's request now: Deno refuses header reads once the upgrade is
+   * answered, and on Bun the copy is smaller than the request's own headers.
+   */
+  #decided(request: LazyUpgradeRequest, decision: RouteDecision): RouteDecision {
+    if (decision.upgrade) request.keepHeaders(this.#options.keepHeaders);
+    return decision;
   }
 
   respond(request: Request, route: UpgradeRequest, decision: PlainAnswer): Promise<Response> {

@@ -36,7 +36,6 @@ async function listen(engine: Engine): Promise<Listener> {
       const request = requestFromFetch(req, server.requestIP(req)?.address ?? "");
       return whenRouted(engine.route(request), (decided) => {
         if (!decided.upgrade) return engine.respond(req, request, decided);
-        request.keepHeaders(limits.keepHeaders); // a copy, smaller than Bun's request headers
         const headers = decided.protocol ? { "sec-websocket-protocol": decided.protocol } : undefined;
         if (server.upgrade(req, { data: new BunTransport(request, decided, topics), headers }))
           return undefined;

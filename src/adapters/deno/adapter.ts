@@ -45,7 +45,6 @@ function upgradeOrRespond(
   decision: RouteDecision,
 ): Response | Promise<Response> {
   if (!decision.upgrade) return engine.respond(req, request, decision);
-  request.keepHeaders(engine.limits.keepHeaders); // the request is closed by the time hooks read `conn.headers`
   const { socket, response } = deno.upgradeWebSocket(req, { idleTimeout: pingSeconds(engine.limits) });
   // Deno's own `protocol` option splits the offer on ", " only and rejects "a,b";
   // the core already checked the choice against the offer, so set the header directly.

@@ -47,7 +47,6 @@ async function listen(engine: Engine): Promise<Listener> {
       if (socket.destroyed) return;
       if (!decided.upgrade) return refuse(socket, decided);
       if (decided.protocol) protocols.set(req, decided.protocol);
-      request.keepHeaders(limits.keepHeaders);
       wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
     });
   });
