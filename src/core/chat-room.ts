@@ -262,7 +262,7 @@ export class ChatRoom {
     const frame = decodeClientFrame(raw);
     const verdict = frame?.type === "message" ? rule(frame.data) : true;
     if (verdict === true) return true;
-    return { reason: verdict, reply: encodeFrame({ type: "notice", text: refusalText(verdict) }) };
+    return { reason: verdict, reply: noticeFrame(refusalText(verdict)) };
   }
 
   /**
@@ -271,7 +271,7 @@ export class ChatRoom {
    * delivered: …" when the broker refused a message). Returns what `send` returned.
    */
   notify(conn: Connection, text: string): boolean {
-    return conn.send(this.#resumable.has(conn) ? encodeFrame({ type: "notice", text }) : text);
+    return conn.send(this.#resumable.has(conn) ? noticeFrame(text) : text);
   }
 
   /** Welcome, then a gap notice if the history starts too late, then every message after the resume point. */
@@ -299,6 +299,11 @@ export class ChatRoom {
   #send(conn: Connection, frame: ServerFrame): void {
     conn.send(encodeFrame(frame));
   }
+}
+
+/** A `notice` frame: text for one resumable client, outside the numbered stream. */
+function noticeFrame(text: string): string {
+  return encodeFrame({ type: "notice", text });
 }
 
 /** Longest chat message {@link validateChatMessage} accepts, in characters. */
