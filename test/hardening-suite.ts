@@ -111,15 +111,18 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       expect(await client.nextText()).toBe("after three pings");
     });
 
-    test("handshakeTimeout: a request that never finishes its headers is dropped", async () => {
-      const peer = await RawPeer.openIncomplete(fixture.port);
+    test("handshakeTimeout: a request that never finishes its headers, or never sends a byte, is dropped", async () => {
+      const peers = await Promise.all([
+        RawPeer.openIncomplete(fixture.port),
+        RawPeer.openIncomplete(fixture.port, ""),
+      ]);
       if (capabilities.dropsStalledHandshakes) {
-        await peer.ended; // bounded by the suite's timeout: the server must close it
+        await Promise.all(peers.map((peer) => peer.ended)); // bounded by the suite's timeout
       } else {
-        expect(peer.socket.destroyed).toBe(false); // held (README: runtime differences)
+        for (const peer of peers) expect(peer.socket.destroyed).toBe(false); // held (README: runtime differences)
       }
       await chatIntact(fixture); // either way it costs the others nothing
-      peer.socket.destroy();
+      for (const peer of peers) peer.socket.destroy();
     });
 
     test("allowedOrigins: another origin gets 403; the allowed one and non-browsers connect", async () => {

@@ -52,14 +52,17 @@ export class RawPeer {
     });
   }
 
-  /** Connects and sends only part of the request headers, then nothing. */
-  static async openIncomplete(port: number): Promise<{ ended: Promise<void>; socket: Socket }> {
+  /** Connects and sends `head` (by default part of the request headers), then nothing. */
+  static async openIncomplete(
+    port: number,
+    head = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n",
+  ): Promise<{ ended: Promise<void>; socket: Socket }> {
     const socket = connect(port, "127.0.0.1");
     socket.on("error", () => undefined);
     socket.resume(); // read (and discard) the answer, so the end is seen
     const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n");
+    if (head) socket.write(head);
     return { ended, socket };
   }
 

@@ -50,13 +50,15 @@ async function listen(engine: Engine): Promise<Listener> {
       wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
     });
   });
-  http.setTimeout(limits.handshakeTimeout); // also drops connections that never send a byte; ws clears it on upgrade
   await bindPort(http, limits.port, limits.hostname);
   http.on("error", (error) => engine.error(error));
   return { port: (http.address() as AddressInfo).port, stop: () => stop(http, wss) };
 }
 
-/** A request that has not sent its headers within the handshake timeout is dropped. */
+/**
+ * A connection that has not sent its request headers within the handshake timeout
+ * gets 408 and is closed (node:http tracks it from accept, so also one that never sends a byte).
+ */
 function httpLimits(limits: EngineLimits) {
   const timeout = limits.handshakeTimeout;
   return {
