@@ -30,6 +30,7 @@ async function listen(engine: Engine): Promise<Listener> {
     noServer: true,
     maxPayload: limits.maxPayload,
     perMessageDeflate: false,
+    clientTracking: false, // the engine keeps the connections; a Set and a listener per socket less
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
   });
   const http = createServer(httpLimits(limits), (req, res) => {
@@ -106,8 +107,8 @@ function bindPort(http: Server, port: number, hostname: string): Promise<void> {
   });
 }
 
+/** Every connection was closed or dropped by the server's shutdown before this runs. */
 function stop(http: Server, wss: WebSocketServer): Promise<void> {
-  for (const ws of wss.clients) ws.terminate();
   wss.close();
   http.closeAllConnections();
   return new Promise((resolve) => http.close(() => resolve()));
