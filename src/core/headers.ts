@@ -86,8 +86,7 @@ export class LazyUpgradeRequest implements UpgradeRequest {
   keepHeaders(keep: KeepHeaders): void {
     const source = this.#source;
     if (keep !== true) {
-      const lines = keep === false ? [] : keptLines(this, keep);
-      this.#source = joinLines(lines);
+      this.#source = keep === false ? NO_HEADERS : joinLines(keptLines(this, keep));
       this.#record = undefined;
     } else if (source !== undefined && typeof source !== "string" && isFetchHeaders(source)) {
       this.#source = packFetchHeaders(source);
@@ -104,6 +103,9 @@ export class LazyUpgradeRequest implements UpgradeRequest {
     return value === undefined ? undefined : joinRepeats(value);
   }
 }
+
+/** The packed form of an empty header list (see `joinLines`). */
+const NO_HEADERS = "\n";
 
 /**
  * Fetch headers come with lower-case names and repeats joined. `forEach`, not the

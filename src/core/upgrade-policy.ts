@@ -29,8 +29,7 @@ export function routeRequest(
   request: UpgradeRequest,
   report: ErrorSink,
 ): RouteDecision | Promise<RouteDecision> {
-  const pathname = request.url.split("?", 1)[0];
-  if (pathname !== options.path) return refuse(404, "Not Found");
+  if (pathOf(request.url) !== options.path) return refuse(404, "Not Found");
   if (!request.upgrade) return UPGRADE_REQUIRED;
   if (load.shuttingDown) return refuse(503, "Server shutting down");
   if (load.openConnections >= options.maxConnections) return refuse(503, "Too many connections");
@@ -40,6 +39,12 @@ export function routeRequest(
   }
   if (!options.onUpgrade) return ACCEPT;
   return runOnUpgrade(options.onUpgrade, request, report);
+}
+
+/** The path of a `/path?query` URL; no allocation when there is no query (most upgrades). */
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query < 0 ? url : url.slice(0, query);
 }
 
 async function runOnUpgrade(
