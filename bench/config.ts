@@ -82,9 +82,17 @@ export interface Config {
   retries: number;
   /** Whether polysocket servers keep every upgrade header (its default); off, they keep none, like the raw servers. */
   keepHeaders: boolean;
+  /**
+   * Both servers of a target run at once on the server core, one generator each, and
+   * each pair gives a ratio: machine noise hits both sides alike. Throughput scenarios only.
+   */
+  paired: boolean;
   /** Where results.json, results.md and chart.svg go. */
   out: string;
 }
+
+/** The scenarios `--paired` measures: rates a server's CPU bounds (not memory, not fan-out). */
+export const PAIRABLE: readonly ScenarioName[] = ["connrate", "echo", "large"];
 
 const USAGE = `npm run bench -- [flags]
   --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
@@ -103,7 +111,11 @@ const USAGE = `npm run bench -- [flags]
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
   --keep-headers        polysocket keeps every upgrade header for conn.headers (its default); without
                         the flag it keeps none (keepHeaders: false), as the raw servers do
-  --out DIR             output directory (default bench)`;
+  --paired              polysocket and the raw server run at the same time on the server core, one
+                        generator each, so other work on the machine slows both alike; the ratio
+                        is the inverse of their CPU cost per unit of work. connrate, echo and large
+                        only (default those), written to bench/paired
+  --out DIR             output directory (default bench, or bench/paired with --paired)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */
 export function parseConfig(argv: string[]): Config {
@@ -126,6 +138,7 @@ export function parseConfig(argv: string[]): Config {
       measure: { type: "string" },
       retries: { type: "string" },
       "keep-headers": { type: "boolean", default: false },
+      paired: { type: "boolean", default: false },
       out: { type: "string" },
     },
   });
@@ -140,7 +153,12 @@ export function parseConfig(argv: string[]): Config {
       throw new TypeError(`expected an integer ≥ ${min}, got ${value}\n${USAGE}`);
     return n;
   };
-  const listed = values.scenarios?.split(",");
+  const paired = values.paired;
+  const listed = values.scenarios?.split(",") ?? (paired ? [...PAIRABLE] : undefined);
+  const unpairable = paired ? listed?.filter((name) => !PAIRABLE.includes(name as ScenarioName)) : [];
+  if (unpairable?.length) {
+    throw new TypeError(`--paired measures ${PAIRABLE.join(", ")} only, not ${unpairable.join(", ")}`);
+  }
   const redis = listed ? listed.includes("redis") : !quick;
   const others = listed?.filter((name) => name !== "redis").join(",");
   return {
@@ -161,7 +179,8 @@ export function parseConfig(argv: string[]): Config {
     measureMs: num(values.measure, 1500, 200),
     retries: num(values.retries, 3, 0, 0),
     keepHeaders: values["keep-headers"],
-    out: values.out ?? (quick ? "bench/results/quick" : "bench"),
+    paired,
+    out: values.out ?? (quick ? "bench/results/quick" : paired ? "bench/paired" : "bench"),
   };
 }
 

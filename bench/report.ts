@@ -206,14 +206,15 @@ export function renderTable(results: Results): string {
     const info = scenarioOf(scenario);
     const cells = targets.map((target) => {
       const r = results.rows.find((row) => row.target === target && row.scenario === scenario)!;
-      return `${formatNumber(r.polysocket)} / ${formatNumber(r.raw)} = **${r.ratio.toFixed(2)}x**${spread(r)}`;
+      const mark = generatorBound(results, r) ? "†" : "";
+      return `${formatNumber(r.polysocket)} / ${formatNumber(r.raw)} = **${r.ratio.toFixed(2)}x**${mark}${spread(r)}`;
     });
     lines.push(`| ${info.title} (${info.unit}) | ${cells.join(" | ")} |`);
   }
-  lines.push("", ...fanoutDetail(results));
+  lines.push("", ...boundNote(results), ...fanoutDetail(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
-  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections; polysocket keeps ${results.config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}`;
+  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections; polysocket keeps ${results.config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}${results.config.paired ? "; paired: polysocket and the raw server ran at the same time on the server core, one generator each" : ""}`;
   return [
     ...lines,
     "",
@@ -222,6 +223,34 @@ export function renderTable(results: Results): string {
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB${m.pinned ? " (server on core 0, generator on core 1)" : ""}; Node ${m.node}, Bun ${m.bun}, ${m.deno}. ${sizes}.`,
     "",
   ].join("\n");
+}
+
+/** Generator CPU (one core = 1) from which a rate is the generator's as much as the server's. */
+const SATURATED = 0.9;
+
+/**
+ * Whether the generator's core was (nearly) full during a row's measurements: then
+ * the rate says what the generator could drive, and the servers' CPU tells them apart.
+ * Paired, both generators share the core.
+ */
+function generatorBound(results: Results, row: Row): boolean {
+  const { polysocket, raw } = row.generatorCpu;
+  const busiest = results.config.paired ? polysocket + raw : Math.max(polysocket, raw);
+  return busiest >= SATURATED;
+}
+
+/** The footnote for rows marked †: their ratio per server CPU-second. */
+function boundNote(results: Results): string[] {
+  const bound = results.rows.filter((r) => generatorBound(results, r));
+  if (bound.length === 0) return [];
+  const perCore = bound.map((r) => {
+    const ratio = r.perServerCore.polysocket / r.perServerCore.raw;
+    return `${label(r.target).label} ${scenarioOf(r.scenario).title} ${ratio.toFixed(2)}x`;
+  });
+  return [
+    `† The generator's core was ${Math.round(SATURATED * 100)} % busy or more: the rate is partly the generator's. Per server CPU-second, polysocket / raw: ${perCore.join(", ")}.`,
+    "",
+  ];
 }
 
 /** Fan-out per target: throughput, throughput per server CPU-second, and who was busy. */

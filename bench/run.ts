@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every scenario against polysocket and the raw baseline of
  * each runtime, in one run, alternating which goes first, several rounds;
- * medians and ratios go to results.json, results.md and chart.svg.
+ * medians and ratios go to results.json, results.md and chart.svg. With
+ * `--paired`, both servers run at once instead, measured side by side.
  * `npm run bench -- --help` lists the flags.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -35,12 +36,17 @@ export type Impl = "polysocket" | "raw";
 
 const started = Date.now();
 
-/** Starts a fresh server for `impl` on `target` and runs every scenario against it, memory first. */
-async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
+/** Starts a fresh server process of `impl` on `target`. */
+function startServer(config: Config, target: Target, impl: Impl): Promise<ServerProcess> {
   const file = impl === "polysocket" ? "polysocket.ts" : target.raw;
   const headers: Record<string, string> = config.keepHeaders ? { POLYSOCKET_KEEP_HEADERS: "1" } : {};
   const env = impl === "polysocket" ? { ...target.env, ...headers } : {};
-  const server = await ServerProcess.start(target.runtime, file, env);
+  return ServerProcess.start(target.runtime, file, env);
+}
+
+/** Starts a fresh server for `impl` on `target` and runs every scenario against it, memory first. */
+async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
+  const server = await startServer(config, target, impl);
   const done: Sample[] = [];
   try {
     for (const scenario of config.scenarios) {
@@ -54,7 +60,63 @@ async function runImpl(config: Config, target: Target, impl: Impl, round: number
   return done;
 }
 
+/**
+ * `--paired`: both servers of `target` at once, each scenario measured on both at
+ * the same time by two generators. Each side's "other work on the machine" then
+ * includes the other side's server and generator, so those are subtracted again.
+ */
+async function runPair(config: Config, target: Target, round: number): Promise<Sample[]> {
+  const pair = await Promise.all([
+    startServer(config, target, "polysocket"),
+    startServer(config, target, "raw"),
+  ]);
+  const done: Sample[] = [];
+  try {
+    for (const scenario of config.scenarios) {
+      const load = (server: ServerProcess) =>
+        runLoad(jobFor(config, scenario, `ws://127.0.0.1:${server.port}/`), server);
+      const timeWait = scenario.name === "connrate" ? timeWaitSockets() : undefined;
+      const both = await Promise.all([load(pair[0]), load(pair[1])]).catch((error: Error) => {
+        console.error(`  ! ${scenario.name} failed: ${error.message.split("\n")[0]}`);
+        return undefined;
+      });
+      const sides: Array<[Impl, Measured]> = [
+        ["polysocket", both ? measured(scenario, both[0], timeWait, both[1]) : { value: Number.NaN }],
+        ["raw", both ? measured(scenario, both[1], timeWait, both[0]) : { value: Number.NaN }],
+      ];
+      for (const [impl, sample] of sides) {
+        done.push({ target: target.name, impl, scenario: scenario.name, round, ...sample });
+        progress(config, round, target, impl, scenario, sample);
+      }
+    }
+  } finally {
+    await Promise.all(pair.map((server) => server.kill()));
+  }
+  return done;
+}
+
 type Measured = Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait">;
+
+/**
+ * A generator's measurement in the scenario's unit. `pairedWith`: the measurement
+ * taken at the same time on the other server (`--paired`), whose server and
+ * generator do not count as other work on the machine.
+ */
+function measured(
+  scenario: Scenario,
+  own: Measurement,
+  timeWait?: number,
+  pairedWith?: Measurement,
+): Measured {
+  const pairCpu = pairedWith ? pairedWith.serverCpu + pairedWith.cpu : 0;
+  return {
+    value: scenario.name === "large" ? own.rate / 1e6 : own.rate,
+    generatorCpu: own.cpu,
+    serverCpu: own.serverCpu,
+    otherCpu: Math.max(0, own.otherCpu - pairCpu),
+    timeWait,
+  };
+}
 
 /** TCP sockets in TIME_WAIT machine-wide, from /proc/net/sockstat; undefined off Linux. */
 function timeWaitSockets(): number | undefined {
@@ -72,14 +134,7 @@ async function runScenario(config: Config, server: ServerProcess, scenario: Scen
     if (scenario.name === "memory") return { value: await idleMemory(server, job) };
     const timeWait = scenario.name === "connrate" ? timeWaitSockets() : undefined;
     const result = await quietestOf(config.retries, () => runLoad(job, server));
-    const value = scenario.name === "large" ? result.rate / 1e6 : result.rate;
-    return {
-      value,
-      generatorCpu: result.cpu,
-      serverCpu: result.serverCpu,
-      otherCpu: result.otherCpu,
-      timeWait,
-    };
+    return measured(scenario, result, timeWait);
   } catch (error) {
     console.error(`  ! ${scenario.name} failed: ${(error as Error).message.split("\n")[0]}`);
     return { value: Number.NaN };
@@ -168,6 +223,10 @@ async function main(): Promise<void> {
 
   for (let round = 1; round <= config.rounds; round++) {
     for (const target of config.targets) {
+      if (config.paired) {
+        samples.push(...(await runPair(config, target, round)));
+        continue;
+      }
       // Alternate which implementation goes first, so neither always gets the warmer machine.
       const order: Impl[] = round % 2 ? ["polysocket", "raw"] : ["raw", "polysocket"];
       for (const impl of order) samples.push(...(await runImpl(config, target, impl, round)));

@@ -42,3 +42,51 @@ test("npm run bench -- --quick measures every scenario on every runtime", { time
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test("npm run bench -- --quick --paired measures both servers side by side on every runtime", {
+  timeout: 120_000,
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
+  try {
+    const tsx = createRequire(import.meta.url).resolve("tsx");
+    const args = [
+      "--import",
+      tsx,
+      "bench/run.ts",
+      "--quick",
+      "--paired",
+      "--scenarios",
+      "connrate,echo",
+      "--out",
+      out,
+    ];
+    await run(process.execPath, args, { cwd: ROOT });
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    expect(results.config.paired).toBe(true);
+    expect(results.rows).toHaveLength(4 * 2); // node, bun, deno, deno-node × connrate, echo
+    for (const row of results.rows) {
+      for (const value of [row.polysocket, row.raw, row.ratio]) {
+        expect(Number.isFinite(value) && value > 0, `${row.target} ${row.scenario}`).toBe(true);
+      }
+    }
+    expect(readFileSync(join(out, "results.md"), "utf8")).toContain(
+      "paired: polysocket and the raw server ran at the same time",
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("--paired refuses the scenarios it cannot pair", async () => {
+  const tsx = createRequire(import.meta.url).resolve("tsx");
+  const refused = run(
+    process.execPath,
+    ["--import", tsx, "bench/run.ts", "--paired", "--scenarios", "memory"],
+    {
+      cwd: ROOT,
+    },
+  );
+  await expect(refused).rejects.toMatchObject({
+    stderr: expect.stringContaining("--paired measures connrate, echo, large only, not memory"),
+  });
+});
