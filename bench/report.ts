@@ -214,7 +214,10 @@ export function renderTable(results: Results): string {
   lines.push("", ...boundNote(results), ...fanoutDetail(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
-  const sizes = `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); fan-out ${results.config.fanoutClients} clients × ${results.config.size}-byte messages, ${results.config.window} in flight; echo ${results.config.echoClients} clients; memory over ${results.config.idleConnections} idle connections; polysocket keeps ${results.config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}${results.config.paired ? "; paired: polysocket and the raw server ran at the same time on the server core, one generator each" : ""}`;
+  const sizes = [
+    `${results.config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio)`,
+    ...settings(results.config),
+  ].join("; ");
   return [
     ...lines,
     "",
@@ -223,6 +226,20 @@ export function renderTable(results: Results): string {
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB${m.pinned ? " (server on core 0, generator on core 1)" : ""}; Node ${m.node}, Bun ${m.bun}, ${m.deno}. ${sizes}.`,
     "",
   ].join("\n");
+}
+
+/** The sizes of the scenarios that ran, what polysocket kept, and how the two servers ran. */
+function settings(config: Results["config"]): string[] {
+  const ran = (name: string) => config.scenarios.includes(name);
+  return [
+    ran("fanout") &&
+      `fan-out ${config.fanoutClients} clients × ${config.size}-byte messages, ${config.window} in flight`,
+    ran("echo") && `echo ${config.echoClients} clients × ${config.size} bytes`,
+    ran("memory") && `memory over ${config.idleConnections} idle connections`,
+    `polysocket keeps ${config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}`,
+    config.paired &&
+      "paired: polysocket and the raw server ran at the same time on the server core, one generator each",
+  ].filter((part): part is string => typeof part === "string");
 }
 
 /** Generator CPU (one core = 1) from which a rate is the generator's as much as the server's. */

@@ -13,17 +13,16 @@ import { ROOT } from "./harness/runtimes.ts";
 
 const run = promisify(execFile);
 
+/** Runs `bench/run.ts` with `args` as `npm run bench -- args` would. */
+function bench(args: string[]) {
+  const tsx = createRequire(import.meta.url).resolve("tsx");
+  return run(process.execPath, ["--import", tsx, "bench/run.ts", ...args], { cwd: ROOT });
+}
+
 test("npm run bench -- --quick measures every scenario on every runtime", { timeout: 180_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
   try {
-    const tsx = createRequire(import.meta.url).resolve("tsx");
-    const { stdout } = await run(
-      process.execPath,
-      ["--import", tsx, "bench/run.ts", "--quick", "--out", out],
-      {
-        cwd: ROOT,
-      },
-    );
+    const { stdout } = await bench(["--quick", "--out", out]);
     expect(stdout).toContain("skipping the redis scenario"); // said, not silent (--scenarios redis runs it)
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(results.rows).toHaveLength(4 * 5); // node, bun, deno, deno-node × five scenarios
@@ -48,19 +47,7 @@ test("npm run bench -- --quick --paired measures both servers side by side on ev
 }, async () => {
   const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
   try {
-    const tsx = createRequire(import.meta.url).resolve("tsx");
-    const args = [
-      "--import",
-      tsx,
-      "bench/run.ts",
-      "--quick",
-      "--paired",
-      "--scenarios",
-      "connrate,echo",
-      "--out",
-      out,
-    ];
-    await run(process.execPath, args, { cwd: ROOT });
+    await bench(["--quick", "--paired", "--scenarios", "connrate,echo", "--out", out]);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(results.config.paired).toBe(true);
     expect(results.rows).toHaveLength(4 * 2); // node, bun, deno, deno-node × connrate, echo
@@ -78,15 +65,7 @@ test("npm run bench -- --quick --paired measures both servers side by side on ev
 });
 
 test("--paired refuses the scenarios it cannot pair", async () => {
-  const tsx = createRequire(import.meta.url).resolve("tsx");
-  const refused = run(
-    process.execPath,
-    ["--import", tsx, "bench/run.ts", "--paired", "--scenarios", "memory"],
-    {
-      cwd: ROOT,
-    },
-  );
-  await expect(refused).rejects.toMatchObject({
+  await expect(bench(["--paired", "--scenarios", "memory"])).rejects.toMatchObject({
     stderr: expect.stringContaining("--paired measures connrate, echo, large only, not memory"),
   });
 });
