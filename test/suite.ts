@@ -6,6 +6,7 @@ import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
+import { frame, RawPeer } from "./harness/raw.ts";
 import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const isMix = (message: unknown) => typeof message === "string" && message.startsWith("mix ");
@@ -129,6 +130,23 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
       const event = await fixture.waitFor(isDisconnect(id), "disconnect");
       expect(event).toMatchObject({ code: 4002, reason: "bye" });
     });
+
+    // A peer that answers the closing handshake but never closes its TCP side: `ws` would
+    // wait for its FIN until its 30 s close timer; the test's own timeout is far below that.
+    for (const starter of ["client", "server"] as const) {
+      test(`${starter}-started close, the client keeps TCP open: onDisconnect and the server's FIN come at once`, async () => {
+        const withCode = (e: FixtureEvent) => e.ev === "disconnect" && e.code === 4005;
+        const before = fixture.events().filter(withCode).length;
+        const peer = await RawPeer.open(fixture.port, "/ws", "", true);
+        const close = frame(8, Buffer.concat([Buffer.from([0x0f, 0xa5]), Buffer.from("bye")]));
+        peer.write(starter === "client" ? close : frame(1, Buffer.from("/close 4005 bye")));
+        expect(await peer.closeCode()).toBe(4005);
+        if (starter === "server") peer.write(close);
+        await fixture.waitForCount(withCode, before + 1, "onDisconnect with 4005");
+        await peer.serverEnded;
+        peer.socket.destroy();
+      }, 10_000);
+    }
 
     test("a client that vanishes without a close frame: onDisconnect once with 1006", async () => {
       const client = await open();

@@ -14,22 +14,28 @@ export class RawPeer {
   readonly socket: Socket;
   readonly frames: RawFrame[] = [];
   readonly ended: Promise<void>;
+  /** Resolves when the server has closed its side (its FIN arrived). */
+  readonly serverEnded: Promise<void>;
   #buffer = Buffer.alloc(0);
   #wake: (() => void) | undefined;
 
   private constructor(socket: Socket, rest: Buffer) {
     this.socket = socket;
     this.ended = new Promise((resolve) => socket.once("close", () => resolve()));
+    this.serverEnded = new Promise((resolve) => socket.once("end", () => resolve()));
     void this.ended.then(() => this.#wake?.());
     socket.on("data", (chunk: Buffer) => this.#take(chunk));
     socket.on("error", () => undefined); // a reset is an outcome here, not a failure
     if (rest.length) this.#take(rest);
   }
 
-  /** Connects and completes the opening handshake. */
-  static open(port: number, path = "/ws", headers = ""): Promise<RawPeer> {
+  /**
+   * Connects and completes the opening handshake. `allowHalfOpen` keeps this side of
+   * the TCP connection open after the server's FIN, as a peer that never closes would.
+   */
+  static open(port: number, path = "/ws", headers = "", allowHalfOpen = false): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1");
+      const socket = connect({ port, host: "127.0.0.1", allowHalfOpen });
       const key = randomBytes(16).toString("base64");
       socket.once("connect", () => {
         socket.write(

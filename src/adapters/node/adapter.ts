@@ -19,6 +19,7 @@ import { whenRouted } from "../../core/adapter.ts";
 import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
 import { SharedFrameTransport } from "./shared-frames.ts";
+import { closeAfterHandshake } from "./teardown.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
 export const nodeAdapter: Adapter = { runtime: "node", listen };
@@ -48,7 +49,10 @@ async function listen(engine: Engine): Promise<Listener> {
       if (socket.destroyed) return;
       if (!decided.upgrade) return refuse(socket, decided);
       if (decided.protocol) protocols.set(req, decided.protocol);
-      wss.handleUpgrade(req, socket, head, (ws) => bind(engine, ws, request, decided));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        closeAfterHandshake(ws, socket);
+        bind(engine, ws, request, decided);
+      });
     });
   });
   await bindPort(http, limits.port, limits.hostname);
