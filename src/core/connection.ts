@@ -22,6 +22,11 @@ export interface ConnectionHost {
   terminate(conn: Connection): void;
 }
 
+/** The most bytes a message can add to a send buffer: a 14-byte frame header, 3 UTF-8 bytes per UTF-16 unit. */
+function frameBound(message: string | Uint8Array): number {
+  return (typeof message === "string" ? message.length * 3 : message.byteLength) + 14;
+}
+
 /** A connected WebSocket client. Created by the server; passed to every hook. */
 export class Connection {
   /** Unique per server (and, in practice, across servers): a URL-safe string. */
@@ -98,7 +103,11 @@ export class Connection {
     } catch {
       return false; // the socket closed under us; `onDisconnect` follows
     }
-    if (transport.bufferedAmount * 2 >= this.#host.limit) this.#host.congested(this);
+    // Re-read only if this message could have taken the buffer past half the limit: on
+    // Deno every read of `bufferedAmount` is a call into the runtime, once per client.
+    const half = this.#host.limit / 2;
+    if (buffered + frameBound(message) >= half && transport.bufferedAmount >= half)
+      this.#host.congested(this);
     return true;
   }
 
