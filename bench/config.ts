@@ -91,8 +91,8 @@ export interface Config {
   out: string;
 }
 
-/** The scenarios `--paired` measures: rates a server's CPU bounds (not memory, not fan-out). */
-export const PAIRABLE: readonly ScenarioName[] = ["connrate", "echo", "large"];
+/** The scenarios `--paired` measures: rates (not memory, which needs one server per process). */
+export const PAIRABLE: readonly ScenarioName[] = ["connrate", "echo", "large", "fanout"];
 
 const USAGE = `npm run bench -- [flags]
   --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
@@ -113,8 +113,8 @@ const USAGE = `npm run bench -- [flags]
                         the flag it keeps none (keepHeaders: false), as the raw servers do
   --paired              polysocket and the raw server run at the same time on the server core, one
                         generator each, so other work on the machine slows both alike; the ratio
-                        is the inverse of their CPU cost per unit of work. connrate, echo and large
-                        only (default those), written to bench/paired
+                        is the inverse of their CPU cost per unit of work. connrate, echo, large
+                        and fanout only (default those), written to bench/paired
   --out DIR             output directory (default bench, or bench/paired with --paired)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */

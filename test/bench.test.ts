@@ -66,6 +66,6 @@ test("npm run bench -- --quick --paired measures both servers side by side on ev
 
 test("--paired refuses the scenarios it cannot pair", async () => {
   await expect(bench(["--paired", "--scenarios", "memory"])).rejects.toMatchObject({
-    stderr: expect.stringContaining("--paired measures connrate, echo, large only, not memory"),
+    stderr: expect.stringContaining("--paired measures connrate, echo, large, fanout only, not memory"),
   });
 });
