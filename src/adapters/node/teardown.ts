@@ -6,7 +6,7 @@
  * on the socket and on its frame parser, both already finished, and Node 20's
  * `Writable.end` builds an error object (message and stack) for each such call, with no
  * one to hand it to: three per connection, about a tenth of a connection's CPU in a
- * connection storm (CPU profile of `npm run bench -- --paired --scenarios connrate`).
+ * connection storm (`perf` of a raw `ws` server and polysocket during a paired connection-rate run).
  *
  * RFC 6455 (7.1.1) has the server close the TCP connection first, so once our FIN is out
  * the socket is closed outright: the peer's FIN is then the kernel's business, and only
