@@ -47,10 +47,10 @@ test("npm run bench -- --quick --paired measures both servers side by side on ev
 }, async () => {
   const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
   try {
-    await bench(["--quick", "--paired", "--scenarios", "connrate,echo", "--out", out]);
+    await bench(["--quick", "--paired", "--scenarios", "connrate,echo,fanout", "--out", out]);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(results.config.paired).toBe(true);
-    expect(results.rows).toHaveLength(4 * 2); // node, bun, deno, deno-node × connrate, echo
+    expect(results.rows).toHaveLength(4 * 3); // node, bun, deno, deno-node × connrate, echo, fanout
     for (const row of results.rows) {
       for (const value of [row.polysocket, row.raw, row.ratio]) {
         expect(Number.isFinite(value) && value > 0, `${row.target} ${row.scenario}`).toBe(true);
