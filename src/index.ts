@@ -10,8 +10,13 @@
  * const server = new Server({
  *   port: 8080,
  *   path: "/chat",
+ *   validate: (conn, message) => room.validate(conn, message),
  *   onConnect: (conn) => room.addClient(conn),
- *   onMessage: (conn, message) => room.broadcast(`User ${conn.id}: ${message}`),
+ *   onMessage(conn, raw) {
+ *     // Unwraps polysocket/client's frames and answers its pings; plain text passes as is.
+ *     const message = room.receive(conn, raw);
+ *     if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
+ *   },
  *   onDisconnect: (conn) => room.removeClient(conn),
  * });
  * await server.listen();

@@ -41,8 +41,16 @@
  * const room = await redisChatRoom({ url: "redis://localhost:6379", room: "lobby" });
  * const server = new Server({
  *   port: 8080,
+ *   path: "/chat",
+ *   validate: (conn, message) => room.validate(conn, message),
  *   onConnect: (conn) => room.addClient(conn),
- *   onMessage: (conn, message) => room.broadcast(`User ${conn.id}: ${message}`),
+ *   onMessage(conn, raw) {
+ *     // Unwraps polysocket/client's frames and answers its pings; plain text passes as is.
+ *     const message = room.receive(conn, raw);
+ *     if (message === undefined) return;
+ *     // Redis may refuse to store it: then nobody got it, so tell the sender.
+ *     room.publish(`User ${conn.id}: ${message}`).catch((error) => room.notify(conn, `Message not delivered: ${error.message}`));
+ *   },
  *   onDisconnect: (conn) => room.removeClient(conn),
  * });
  * await server.listen();
