@@ -6,10 +6,12 @@
 import { browserSuite } from "./browser-suite.ts";
 import { hardeningSuite } from "./hardening-suite.ts";
 import { DENO_NODE_ADAPTER } from "./harness/runtimes.ts";
+import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
 
 serverSuite("deno", DENO_NODE_ADAPTER);
 hardeningSuite("deno", DENO_NODE_ADAPTER);
 httpSuite("deno", DENO_NODE_ADAPTER);
+httpStatusSuite("deno", DENO_NODE_ADAPTER);
 browserSuite("deno", DENO_NODE_ADAPTER);

@@ -3,6 +3,7 @@ import { browserSuite } from "./browser-suite.ts";
 import { chatSuite } from "./chat-suite.ts";
 import { clientSuite } from "./client-suite.ts";
 import { hardeningSuite } from "./hardening-suite.ts";
+import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
 
@@ -10,5 +11,6 @@ serverSuite("node");
 hardeningSuite("node");
 chatSuite("node");
 httpSuite("node");
+httpStatusSuite("node");
 clientSuite("node");
 browserSuite("node");

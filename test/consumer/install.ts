@@ -18,7 +18,7 @@ const EXAMPLE = "examples/chat.ts";
 /** The chat page, shared with the `polysocket` command; the example bundles and serves it. */
 const PAGE = "src/cli/page";
 /** What the example's Node variant needs transpiled (browser.ts stays TypeScript: esbuild bundles it). */
-const EXAMPLE_SOURCES = [EXAMPLE, ...["bundle", "handler", "html"].map((f) => `${PAGE}/${f}.ts`)];
+const EXAMPLE_SOURCES = [EXAMPLE, ...["bundle", "handler", "html", "icon"].map((f) => `${PAGE}/${f}.ts`)];
 
 /** The consumer projects of one run. */
 export interface Consumers {

@@ -2,7 +2,7 @@
  * node:http <-> web-standard `Request`/`Response`, so `onRequest` is the same
  * function on every runtime. Bodies stream both ways.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -25,16 +25,25 @@ export function toFetchRequest(req: IncomingMessage): Request {
   } as RequestInit);
 }
 
-/** Writes `response` to `res`: status, headers (every Set-Cookie kept apart), streamed body. */
+/**
+ * Writes `response` to `res`: status line, headers (every Set-Cookie kept apart), streamed body.
+ * A `Response` without a `statusText` gets the standard reason phrase, as on Bun and Deno
+ * (node:http would send `HTTP/1.1 426 ` with the empty one).
+ */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of response.headers) headers[name] = value;
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, response.statusText, headers);
+  res.writeHead(response.status, reasonPhrase(response), headers);
   if (!response.body) {
     res.end();
     return;
   }
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+}
+
+/** The response's own status text, else the standard one for its status (empty for an unknown status). */
+function reasonPhrase(response: Response): string {
+  return response.statusText || STATUS_CODES[response.status] || "";
 }

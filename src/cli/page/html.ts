@@ -11,6 +11,7 @@ export function pageHtml(chatPath: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>polysocket chat</title>
+<link rel="icon" type="image/svg+xml" href="/favicon.svg">
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0; display: grid; height: 100vh;
          grid-template: "head head" auto "list side" 1fr "form form" auto / 1fr 14rem; }
