@@ -31,20 +31,31 @@ export class EventLog {
     return this.#events;
   }
 
-  /** The first event (from the start) matching `match`. */
-  waitFor(match: (event: FixtureEvent) => boolean, what = "an event"): Promise<FixtureEvent> {
+  /**
+   * The first event (from the start) matching `match`; rejects after the process's
+   * deadline, or if it exits first, naming `what` (default: `match`'s source).
+   */
+  waitFor(
+    match: (event: FixtureEvent) => boolean,
+    what = `an event matching ${match}`,
+  ): Promise<FixtureEvent> {
     return this.process.waitUntil(() => this.events().find(match), what);
   }
 
-  /** Waits for `count` events matching `match`; resolves with them all. */
+  /** Waits for `count` events matching `match`; resolves with them all (deadline as {@link waitFor}). */
   waitForCount(
     match: (event: FixtureEvent) => boolean,
     count: number,
-    what = "events",
+    what = `events matching ${match}`,
   ): Promise<FixtureEvent[]> {
-    return this.process.waitUntil(() => {
-      const found = this.events().filter(match);
-      return found.length >= count ? found : undefined;
-    }, `${count} ${what}`);
+    let found: FixtureEvent[] = [];
+    return this.process
+      .waitUntil(() => {
+        found = this.events().filter(match);
+        return found.length >= count ? found : undefined;
+      }, `${count} ${what}`)
+      .catch((error: Error) => {
+        throw new Error(`expected ${count} ${what}, got ${found.length}: ${error.message}`);
+      });
   }
 }

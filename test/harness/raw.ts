@@ -4,6 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { WAIT_MS, within } from "./deadline.ts";
+
+/** The default deadline of {@link RawPeer.openIncomplete}'s `ended`: long enough for any runtime's own header timeout. */
+const HANDSHAKE_WAIT_MS = 15_000;
 
 export interface RawFrame {
   opcode: number;
@@ -13,17 +17,17 @@ export interface RawFrame {
 export class RawPeer {
   readonly socket: Socket;
   readonly frames: RawFrame[] = [];
-  readonly ended: Promise<void>;
-  /** Resolves when the server has closed its side (its FIN arrived). */
-  readonly serverEnded: Promise<void>;
+  readonly #ended: Promise<void>;
+  readonly #serverEnded: Promise<void>;
   #buffer = Buffer.alloc(0);
-  #wake: (() => void) | undefined;
+  readonly #waiters = new Set<() => void>();
 
   private constructor(socket: Socket, rest: Buffer) {
     this.socket = socket;
-    this.ended = new Promise((resolve) => socket.once("close", () => resolve()));
-    this.serverEnded = new Promise((resolve) => socket.once("end", () => resolve()));
-    void this.ended.then(() => this.#wake?.());
+    this.#ended = new Promise((resolve) => socket.once("close", () => resolve()));
+    this.#serverEnded = new Promise((resolve) => socket.once("end", () => resolve()));
+    void this.#ended.then(() => this.#wake());
+    void this.#serverEnded.then(() => this.#wake());
     socket.on("data", (chunk: Buffer) => this.#take(chunk));
     socket.on("error", () => undefined); // a reset is an outcome here, not a failure
     if (rest.length) this.#take(rest);
@@ -58,23 +62,47 @@ export class RawPeer {
     });
   }
 
-  /** Connects and sends `head` (by default part of the request headers), then nothing. */
+  /** Resolves when the TCP connection has closed (within {@link WAIT_MS} of being awaited). */
+  get ended(): Promise<void> {
+    return within(
+      this.#ended,
+      WAIT_MS,
+      () => `expected the connection to end within ${WAIT_MS} ms; ${this.#seen()}`,
+    );
+  }
+
+  /** Resolves when the server has closed its side (its FIN arrived), within {@link WAIT_MS} of being awaited. */
+  get serverEnded(): Promise<void> {
+    return within(
+      this.#serverEnded,
+      WAIT_MS,
+      () => `expected the server's FIN within ${WAIT_MS} ms; ${this.#seen()}`,
+    );
+  }
+
+  /**
+   * Connects and sends `head` (by default part of the request headers), then nothing.
+   * `ended` resolves when the server drops it, or rejects after `ms` (counted from the connect).
+   */
   static async openIncomplete(
     port: number,
     head = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n",
+    ms: number = HANDSHAKE_WAIT_MS,
   ): Promise<{ ended: Promise<void>; socket: Socket }> {
     const socket = connect(port, "127.0.0.1");
     socket.on("error", () => undefined);
     socket.resume(); // read (and discard) the answer, so the end is seen
-    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     await new Promise((resolve) => socket.once("connect", resolve));
+    const sent = head ? `after ${JSON.stringify(head)}` : "sending nothing";
+    const ended = within(closed, ms, () => `expected the server to drop a request ${sent} within ${ms} ms`);
     if (head) socket.write(head);
     return { ended, socket };
   }
 
-  /** The first frame the server sent. */
-  async nextFrame(): Promise<RawFrame> {
-    await this.#until(() => this.frames.length > 0 || this.socket.destroyed);
+  /** The first frame the server sent (rejects after `ms`). */
+  async nextFrame(ms: number = WAIT_MS): Promise<RawFrame> {
+    await this.#until(() => this.frames.length > 0 || this.socket.destroyed, ms, "a frame");
     const first = this.frames[0];
     if (!first) throw new Error("connection ended without a frame");
     return first;
@@ -84,25 +112,38 @@ export class RawPeer {
     this.socket.write(bytes);
   }
 
-  /** Resolves with the close code the server sent, or undefined if it dropped the TCP connection. */
-  async closeCode(): Promise<number | undefined> {
+  /** Resolves with the close code the server sent, or undefined if it dropped the TCP connection (rejects after `ms`). */
+  async closeCode(ms: number = WAIT_MS): Promise<number | undefined> {
     await this.#until(
       () => this.frames.some((f) => f.opcode === 8) || this.socket.destroyed || this.socket.readableEnded,
+      ms,
+      "a close frame or the end of the connection",
     );
     const close = this.frames.find((f) => f.opcode === 8);
     return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
   }
 
-  #until(done: () => boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!done()) return;
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = check;
-      check();
+  #until(done: () => boolean, ms: number, what: string): Promise<void> {
+    let check: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => {
+      check = () => done() && resolve();
     });
+    this.#waiters.add(check);
+    check();
+    const result = within(reached, ms, () => `expected ${what} within ${ms} ms; ${this.#seen()}`);
+    const finish = () => void this.#waiters.delete(check);
+    result.then(finish, finish);
+    return result;
+  }
+
+  #wake(): void {
+    for (const check of this.#waiters) check();
+  }
+
+  /** What the peer had seen, for failure messages. */
+  #seen(): string {
+    const opcodes = this.frames.map((f) => f.opcode).join(", ");
+    return `got ${this.frames.length} frames (opcodes [${opcodes}]), socket ${this.socket.destroyed ? "closed" : "open"}`;
   }
 
   #take(chunk: Buffer): void {
@@ -113,7 +154,7 @@ export class RawPeer {
       this.frames.push(frame.frame);
       this.#buffer = this.#buffer.subarray(frame.size);
     }
-    this.#wake?.();
+    this.#wake();
   }
 }
 
