@@ -1,7 +1,7 @@
 /**
  * End-to-end test of examples/chat.ts, the seed's chat server, in each runtime.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
 import type { Runtime } from "./harness/runtimes.ts";
@@ -10,13 +10,15 @@ const STARTED = /^WebSocket Chat Server started on ws:\/\/localhost:(\d+)\/chat$
 const HISTORY_LIMIT = 5;
 
 /**
- * Once the first test has filled the history, a newcomer receives exactly
- * HISTORY_LIMIT replayed messages and then its own join notice: returns its id.
+ * A newcomer receives the `replayed` messages of the history before it (each test
+ * has a server of its own, so the test knows how many), then its own join notice:
+ * returns its id.
  */
-async function ownJoin(client: TestClient): Promise<string> {
-  for (let i = 0; i < HISTORY_LIMIT; i++) await client.nextText();
-  const join = /^User (\S+) joined the chat$/.exec(await client.nextText());
-  expect(join).not.toBeNull();
+async function ownJoin(client: TestClient, replayed: number): Promise<string> {
+  for (let i = 0; i < replayed; i++) await client.nextText();
+  const notice = await client.nextText();
+  const join = /^User (\S+) joined the chat$/.exec(notice);
+  expect(join, `message #${replayed + 1} is its own join notice`).not.toBeNull();
   return join![1]!;
 }
 
@@ -25,7 +27,8 @@ export function chatSuite(runtime: Runtime): void {
     let server: RuntimeProcess;
     let url: string;
 
-    beforeAll(async () => {
+    // A server per test: every test starts from an empty history, whichever ran before.
+    beforeEach(async () => {
       server = new RuntimeProcess(runtime, "examples/chat.ts", {
         PORT: "0",
         HISTORY_LIMIT: String(HISTORY_LIMIT),
@@ -33,7 +36,7 @@ export function chatSuite(runtime: Runtime): void {
       const line = await server.waitForLine((l) => STARTED.test(l), "the start banner");
       url = `ws://127.0.0.1:${STARTED.exec(line)![1]}/chat`;
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await server?.stop("SIGKILL");
     });
 
@@ -66,9 +69,9 @@ export function chatSuite(runtime: Runtime): void {
 
     test("an invalid message is refused to its sender only and never broadcast", async () => {
       const sender = await TestClient.open(url);
-      const senderId = await ownJoin(sender);
+      const senderId = await ownJoin(sender, 0);
       const other = await TestClient.open(url);
-      const otherId = await ownJoin(other);
+      const otherId = await ownJoin(other, 1);
       expect(await sender.nextText()).toBe(`User ${otherId} joined the chat`);
       for (const [bad, why] of [
         ["", "message is empty"],
@@ -103,13 +106,14 @@ export function chatSuite(runtime: Runtime): void {
 
     test("history is bounded: a late joiner gets only the last HISTORY_LIMIT messages", async () => {
       const talker = await TestClient.open(url);
-      const talkerId = await ownJoin(talker);
+      const talkerId = await ownJoin(talker, 0);
       for (let i = 0; i < 8; i++) talker.send(`m${i}`);
       await talker.nextUntil((m) => m === `User ${talkerId}: m7`);
+      // The history held 9 messages (the talker's join, m0..m7): the late joiner gets the last 5.
       const late = await TestClient.open(url);
-      await late.receive(6);
+      const lateId = await ownJoin(late, HISTORY_LIMIT);
       expect(late.messages.slice(0, 5)).toEqual([3, 4, 5, 6, 7].map((i) => `User ${talkerId}: m${i}`));
-      expect(late.messages[5]).toMatch(/^User \S+ joined the chat$/);
+      expect(lateId).not.toBe(talkerId);
       await Promise.all([talker.close(), late.close()]);
     });
 
@@ -121,7 +125,7 @@ export function chatSuite(runtime: Runtime): void {
 
     test("SIGTERM closes clients with 1001 and exits 0", async () => {
       const client = await TestClient.open(url);
-      await client.nextText();
+      await ownJoin(client, 0);
       const code = server.stop("SIGTERM");
       expect(await client.closed).toEqual({ code: 1001, reason: "server shutting down" });
       expect(await code).toBe(0);
