@@ -27,6 +27,10 @@ const server = new Server({
   port: Number(process.env.PORT ?? 8080),
   path: "/chat",
 
+  // The room speaks polysocket's resumable protocol to clients that offer it
+  // (the chat page, polysocket/client); the seed's plain clients get plain text.
+  resumable: true,
+
   // Non-empty, at most 2,000 characters, no control characters (validateChatMessage,
   // applied to the text inside resumable frames too). A refused message reaches
   // nobody; its sender alone gets "Invalid message: {reason}" (a resumable client
@@ -61,14 +65,24 @@ const server = new Server({
   onRequest: chatPageHandler(await bundleChatPage()),
 });
 
-const { port } = await server.listen();
+// A server that cannot start (the port is taken, say) says why in one line and exits 1.
+const { port } = await server.listen().catch(async (error: Error) => {
+  console.error(`Chat server not started: ${error.message}`);
+  await chatRoom.close();
+  process.exit(1);
+});
 console.log(`WebSocket Chat Server started on ws://localhost:${port}/chat`);
 console.log(`Chat page on http://localhost:${port}/`);
 
+// Clients get 1001, then the process exits 0. Ctrl-C under `npm run` delivers SIGINT
+// twice (from the terminal and from npm): a repeat must not kill the process mid-shutdown.
+let stopping = false;
 async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
   await server.close();
   await chatRoom.close();
   process.exit(0);
 }
-process.once("SIGINT", shutdown);
-process.once("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
