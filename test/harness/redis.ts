@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { Redis } from "ioredis";
 
 /** The redis-server on PATH, if any. */
 export function redisServerBinary(): string | undefined {
@@ -36,6 +37,7 @@ export class TestRedis {
   /** Where a server stopped with `save` leaves its data for the next start. */
   readonly #dir = mkdtempSync(join(tmpdir(), "polysocket-redis-"));
   #child: ChildProcess | undefined;
+  #inspector: Redis | undefined;
 
   private constructor(url: string, port?: number) {
     this.url = url;
@@ -97,10 +99,23 @@ export class TestRedis {
     await exited;
   }
 
-  /** Stops the server and removes its data directory. */
+  /** Stops the server and removes its data directory (and closes {@link inspect}'s connection). */
   async dispose(): Promise<void> {
+    this.#inspector?.disconnect();
     await this.stop();
     rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  /** A connection of the test's own, to look at what the processes stored (opened once). */
+  inspect(): Redis {
+    this.#inspector ??= new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    return this.#inspector;
+  }
+
+  /** Redis's clock, in ms: the one the room's heartbeats use. */
+  async now(): Promise<number> {
+    const [seconds, micros] = await this.inspect().time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 }
 
