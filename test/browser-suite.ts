@@ -90,14 +90,17 @@ export function browserSuite(runtime: Runtime, variant: Variant = nativeVariant(
       const bob = await open(query);
       const [aliceId, bobId] = [await myId(alice), await myId(bob)];
       await post("/test/hold"); // alice's reconnects are refused until release
-      await post(`/test/cut?id=${aliceId}`);
-      await waitForState(alice, "reconnecting");
-      for (let i = 1; i <= 5; i++) {
-        await say(bob, `while alice is away ${i}`);
-        await waitForMessage(bob, `User ${bobId}: while alice is away ${i}`);
+      try {
+        await post(`/test/cut?id=${aliceId}`);
+        await waitForState(alice, "reconnecting");
+        for (let i = 1; i <= 5; i++) {
+          await say(bob, `while alice is away ${i}`);
+          await waitForMessage(bob, `User ${bobId}: while alice is away ${i}`);
+        }
+        expect(await messageTexts(alice)).not.toContain(`User ${bobId}: while alice is away 1`);
+      } finally {
+        await post("/test/release"); // even on failure: the server's other tests need it open
       }
-      expect(await messageTexts(alice)).not.toContain(`User ${bobId}: while alice is away 1`);
-      await post("/test/release");
       await waitForState(alice, "connected");
       const aliceAgain = await myId(alice);
       expect(aliceAgain).not.toBe(aliceId);
