@@ -2,53 +2,158 @@
  * Hardening, on every runtime: limits, heartbeats, timeouts, capacity,
  * backpressure, upgrade checks, validation, hostile input and shutdown.
  */
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { IDLE_TIMEOUT, LIMITS } from "./fixtures/hardened.ts";
 import { TestClient } from "./harness/client.ts";
+import { within } from "./harness/deadline.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
 import { frame, RawPeer } from "./harness/raw.ts";
 import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const KiB = 1024;
 const disconnectOf = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
+/** The fixture's close timeout in the shutdown test, in ms. */
+const CLOSE_TIMEOUT = 300;
+
+/** Upper slack of every timing bound: absorbs a loaded 2-core machine, far below what an ignored option would take. */
+const LATE_MS = 1500;
+/** Lower slack: timers and clocks round to whole milliseconds. */
+const EARLY_MS = 20;
+
+/** When something must happen, in ms after connecting: `[earliest, latest]` (before slack). */
+type Window = readonly [earliest: number, latest: number];
+
+/**
+ * node:http drops a request whose headers are late at its next connections check, which the
+ * Node adapter runs every `min(timeout, 1 s)`.
+ */
+const nodeHttpCheck = (timeout: number): Window => [timeout, timeout + Math.min(timeout, 1000)];
+
+/** Bun (uSockets) sweeps its socket timeouts every 4 s: `seconds` fire in the sweep window ending at ⌈seconds / 4⌉ × 4 s. */
+const bunSweep = (seconds: number): Window => {
+  const end = Math.ceil(seconds / 4) * 4000;
+  return [end - 4000, end];
+};
+
+/** polysocket's own heartbeat (core): a ping at the next tick, the drop at the first check `timeout` after it. */
+const coreHeartbeat = ({ interval, timeout }: typeof LIMITS.heartbeat): Window => [
+  timeout,
+  interval + (timeout < interval ? timeout : Math.ceil(timeout / interval) * interval),
+];
+
+/** Deno's native ping (the Deno adapter): it closes a peer silent for ⌈(interval + timeout) / 1 s⌉ seconds. */
+const denoPing = ({ interval, timeout }: typeof LIMITS.heartbeat): Window => {
+  const seconds = Math.max(1, Math.ceil((interval + timeout) / 1000)) * 1000;
+  return [seconds, seconds];
+};
 
 interface Capabilities {
   clientSeesCloseFrame: boolean;
   rejectsUnmasked: boolean;
-  dropsStalledHandshakes: boolean;
+  /**
+   * When a connection whose first request never finishes its headers (or that never sends a
+   * byte) is dropped, given `handshakeTimeout`; `undefined`: held (README: runtime differences).
+   */
+  stalledRequest: (timeout: number) => Window | undefined;
+  /** The same for a request that stalls after a complete one on a kept-alive connection. */
+  stalledKeptAlive: (timeout: number) => Window | undefined;
+  /** When a peer that stops answering pings is dropped, after its last message. */
+  heartbeatDrop: (heartbeat: typeof LIMITS.heartbeat) => Window;
+  /** `close({ timeout })` waits for the peer's closing frame (Bun ends the connection with its own at once). */
+  awaitsCloseAnswer: boolean;
   /** Close code a slow reader gets when the overflow happens inside a native broadcast. */
   slowBroadcastCode: number;
 }
 
-/** What each runtime's WebSocket does with protocol violations (README: runtime differences). */
+/** What each runtime's WebSocket does with protocol violations and timeouts (README: runtime differences). */
 const CAPABILITIES: Record<string, Capabilities> = {
   node: {
     clientSeesCloseFrame: true,
     rejectsUnmasked: true,
-    dropsStalledHandshakes: true,
+    stalledRequest: nodeHttpCheck,
+    stalledKeptAlive: nodeHttpCheck,
+    heartbeatDrop: coreHeartbeat,
+    awaitsCloseAnswer: true,
     slowBroadcastCode: 1013,
   },
   // Bun's native publish closes a slow subscriber itself and reports only 1006.
   bun: {
     clientSeesCloseFrame: true,
     rejectsUnmasked: true,
-    dropsStalledHandshakes: true,
+    // Bun.serve has no header timeout: before a first request its fixed 10 s applies, whatever the option.
+    stalledRequest: () => bunSweep(10),
+    // Once a request has arrived, the option applies as Bun's `idleTimeout`, in whole seconds.
+    stalledKeptAlive: (timeout) => bunSweep(Math.ceil(timeout / 1000)),
+    heartbeatDrop: coreHeartbeat,
+    awaitsCloseAnswer: false,
     slowBroadcastCode: 1006,
   },
   // Deno.serve has no header-read timeout and Deno's WebSocket reports protocol errors without a close frame.
   deno: {
     clientSeesCloseFrame: false,
     rejectsUnmasked: false,
-    dropsStalledHandshakes: false,
+    stalledRequest: () => undefined,
+    stalledKeptAlive: () => undefined,
+    heartbeatDrop: denoPing,
+    awaitsCloseAnswer: true,
     slowBroadcastCode: 1013,
   },
   // ws over Deno's Node layer: ws parses the frames, Deno's node:http keeps the handshake timeouts.
   "deno+node-adapter": {
     clientSeesCloseFrame: true,
     rejectsUnmasked: true,
-    dropsStalledHandshakes: true,
+    stalledRequest: nodeHttpCheck,
+    stalledKeptAlive: nodeHttpCheck,
+    heartbeatDrop: coreHeartbeat,
+    awaitsCloseAnswer: true,
     slowBroadcastCode: 1013,
   },
 };
+
+/**
+ * When we started connecting and when we were connected: no server timer can start before
+ * the first, so lower bounds count from it; upper bounds count from the second, so a slow
+ * connect does not use up the slack.
+ */
+interface Span {
+  started: number;
+  connected: number;
+}
+
+/** Runs `connect` and records its {@link Span}. */
+async function timed<T>(connect: () => Promise<T>): Promise<[T, Span]> {
+  const started = performance.now();
+  const value = await connect();
+  return [value, { started, connected: performance.now() }];
+}
+
+/** Asserts that `what`, happening now, falls in `window` after `span` (with the slack either side). */
+function expectInWindow(what: string, span: Span, [earliest, latest]: Window): void {
+  const now = performance.now();
+  const after = Math.round(now - span.connected);
+  const expected = `expected ${what} ${earliest}–${latest} ms after connecting (slack -${EARLY_MS}/+${LATE_MS} ms)`;
+  if (now - span.started < earliest - EARLY_MS)
+    throw new Error(`${expected}; it came early, after ${after} ms`);
+  if (now - span.connected > latest + LATE_MS)
+    throw new Error(`${expected}; it came late, after ${after} ms`);
+}
+
+/** Resolves once `socket` has stayed open for `ms` after `span`; rejects if it closes before. */
+function expectHeld(what: string, socket: Socket, span: Span, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, Math.max(0, span.connected + ms - performance.now()));
+    socket.once("close", () => {
+      clearTimeout(timer);
+      const after = Math.round(performance.now() - span.connected);
+      reject(
+        new Error(
+          `expected ${what} to be held for ${ms} ms (README: runtime differences); dropped after ${after} ms`,
+        ),
+      );
+    });
+  });
+}
 
 export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {
   const capabilities = CAPABILITIES[variant.name] as Capabilities;
@@ -96,33 +201,70 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       expect(await bystander.nextText()).toBe("unaffected");
     });
 
-    test("heartbeat: a peer that stops answering pings is dropped with 1006", async () => {
+    const heartbeatDrop = capabilities.heartbeatDrop(LIMITS.heartbeat);
+
+    test("heartbeat: a peer that stops answering pings is dropped with 1006, within interval + timeout", async () => {
       const silent = await open(fixture, "", { autoPong: false });
-      const { id } = await silent.info();
+      // Its last message is the /info: count from there.
+      const [{ id }, span] = await timed(() => silent.info());
+      await silent.closedWithin(heartbeatDrop[1] + LATE_MS);
+      expectInWindow("the heartbeat drop", span, heartbeatDrop);
       const event = await fixture.waitFor(disconnectOf(id), "heartbeat drop");
       expect(event).toMatchObject({ code: 1006, error: "ERR_HEARTBEAT_TIMEOUT" });
     });
 
-    test("heartbeat: a peer that answers pings stays connected", async () => {
-      const client = await open(fixture);
+    test("heartbeat: a peer that answers pings stays connected past the drop window", async () => {
+      const [client, span] = await timed(() => open(fixture));
+      // A ping arriving after the window a silent peer is dropped in; pings come at least that often.
+      const pastDrop = heartbeatDrop[1] + EARLY_MS;
       let pings = 0;
-      await new Promise<void>((resolve) => client.socket.on("ping", () => ++pings === 3 && resolve()));
-      client.send("after three pings");
-      expect(await client.nextText()).toBe("after three pings");
+      const pinged = new Promise<void>((resolve) =>
+        client.socket.on("ping", () => ++pings && performance.now() - span.started > pastDrop && resolve()),
+      );
+      await within(
+        pinged,
+        2 * heartbeatDrop[1] + LATE_MS,
+        () => `expected pings past ${pastDrop} ms; got ${pings}`,
+      );
+      expect(pings, "pings answered").toBeGreaterThanOrEqual(2);
+      client.send("after the pings");
+      expect(await client.nextText()).toBe("after the pings");
     });
 
-    test("handshakeTimeout: a request that never finishes its headers, or never sends a byte, is dropped", async () => {
-      const peers = await Promise.all([
-        RawPeer.openIncomplete(fixture.port),
-        RawPeer.openIncomplete(fixture.port, ""),
-      ]);
-      if (capabilities.dropsStalledHandshakes) {
-        await Promise.all(peers.map((peer) => peer.ended)); // bounded by the suite's timeout
-      } else {
-        for (const peer of peers) expect(peer.socket.destroyed).toBe(false); // held (README: runtime differences)
-      }
+    // All three at once: on Bun the first two take Bun's own 8–12 s, so the third costs nothing more.
+    test("handshakeTimeout: a request that never finishes its headers, never sends a byte, or stalls after a kept-alive one is dropped in its window", async () => {
+      const timeout = LIMITS.handshakeTimeout;
+      const stalled = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n";
+      const cases: [string, string, Window | undefined][] = [
+        ["a request that never finishes its headers", stalled, capabilities.stalledRequest(timeout)],
+        ["a connection that never sends a byte", "", capabilities.stalledRequest(timeout)],
+        [
+          "a request stalled after a kept-alive one",
+          `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${stalled}`,
+          capabilities.stalledKeptAlive(timeout),
+        ],
+      ];
+      // Where it is held, it is held for at least as long as Node would take to drop it.
+      const heldFor = nodeHttpCheck(timeout)[1] + LATE_MS;
+      const sockets: Socket[] = [];
+      const drops = cases.map(async ([what, head, window]) => {
+        const deadline = (window?.[1] ?? heldFor) + LATE_MS;
+        const [peer, span] = await timed(() => RawPeer.openIncomplete(fixture.port, head, deadline));
+        sockets.push(peer.socket);
+        const answer: Buffer[] = [];
+        peer.socket.on("data", (chunk: Buffer) => answer.push(chunk));
+        if (!window) return expectHeld(what, peer.socket, span, heldFor);
+        await peer.ended;
+        expectInWindow(`${what} to be dropped`, span, window);
+        if (!head.includes("\r\n\r\n")) return;
+        // The kept-alive case counts only if its first request was answered and the connection kept.
+        const [first = ""] = Buffer.concat(answer).toString().toLowerCase().split("\r\n\r\n");
+        expect(first, `${what}: the first answer`).toMatch(/^http\/1\.1 \d{3}/);
+        expect(first, `${what}: the first answer`).not.toContain("connection: close");
+      });
+      await Promise.all(drops);
       await chatIntact(fixture); // either way it costs the others nothing
-      for (const peer of peers) peer.socket.destroy();
+      for (const socket of sockets) socket.destroy();
     });
 
     test("allowedOrigins: another origin gets 403; the allowed one and non-browsers connect", async () => {
@@ -229,11 +371,12 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       await chatIntact(fixture);
     });
 
-    test("a half-sent frame, then silence: the heartbeat drops the peer", async () => {
+    test("a half-sent frame, then silence: the heartbeat drops the peer within interval + timeout", async () => {
       const before = fixture.events().filter((e) => e.error === "ERR_HEARTBEAT_TIMEOUT").length;
-      const peer = await RawPeer.open(fixture.port);
+      const [peer, span] = await timed(() => RawPeer.open(fixture.port));
       peer.write(frame(1, Buffer.alloc(1000, 97)).subarray(0, 500));
       await peer.ended;
+      expectInWindow("the heartbeat drop", span, capabilities.heartbeatDrop(LIMITS.heartbeat));
       await fixture.waitForCount((e) => e.error === "ERR_HEARTBEAT_TIMEOUT", before + 1, "heartbeat drops");
       await chatIntact(fixture);
     });
@@ -251,12 +394,14 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       await open(fixture);
     });
 
-    test("idleTimeout: a client that sends nothing is closed with 1000", async () => {
+    test("idleTimeout: a client that sends nothing is closed with 1000 at the timeout", async () => {
       const fixture = await start("idle");
-      const opened = Date.now();
-      const client = await open(fixture);
-      expect(await client.closed).toEqual({ code: 1000, reason: "idle timeout" });
-      expect(Date.now() - opened).toBeGreaterThanOrEqual(290);
+      const [client, span] = await timed(() => open(fixture));
+      expect(await client.closedWithin(IDLE_TIMEOUT + LATE_MS)).toEqual({
+        code: 1000,
+        reason: "idle timeout",
+      });
+      expectInWindow("the idle close", span, [IDLE_TIMEOUT, IDLE_TIMEOUT]);
       expect(await fixture.waitFor((e) => e.ev === "disconnect")).toMatchObject({
         error: "ERR_IDLE_TIMEOUT",
       });
@@ -321,10 +466,15 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
     });
 
     test("close({ timeout }): a peer that never answers the close is dropped at the timeout", async () => {
-      const fixture = await start("default", { CLOSE_TIMEOUT: "300" });
+      const fixture = await start("default", { CLOSE_TIMEOUT: String(CLOSE_TIMEOUT) });
       const polite = await open(fixture);
       const deaf = await RawPeer.open(fixture.port); // never answers a close frame
+      const signalled = performance.now(); // counted from the signal: nothing starts before it
       const exit = fixture.stop();
+      await deaf.ended;
+      // Bun ends the connection along with its close frame; the others wait for the answer.
+      const window: Window = capabilities.awaitsCloseAnswer ? [CLOSE_TIMEOUT, CLOSE_TIMEOUT] : [0, 0];
+      expectInWindow("the deaf peer's drop", { started: signalled, connected: signalled }, window);
       expect(await polite.closed).toEqual({ code: 1001, reason: "server shutting down" });
       expect(await deaf.closeCode()).toBe(1001);
       expect(await exit).toBe(0);
