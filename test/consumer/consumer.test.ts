@@ -7,7 +7,7 @@
  * fails the suite (only the one Chromium check follows the browser suite's rule).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { distName, entries } from "../../scripts/entries.ts";
@@ -20,9 +20,11 @@ import {
   waitForState,
 } from "../harness/browser.ts";
 import { TestClient } from "../harness/client.ts";
+import { Job } from "../harness/job.ts";
 import { RuntimeProcess } from "../harness/process.ts";
-import { binary, ROOT } from "../harness/runtimes.ts";
+import { binary, ROOT, RUNTIMES } from "../harness/runtimes.ts";
 import { type Consumers, installConsumers } from "./install.ts";
+import { type QuickStart, readmeQuickStart } from "./readme.ts";
 
 const STARTED = /^WebSocket Chat Server started on ws:\/\/localhost:(\d+)\/chat$/;
 const NODE = process.execPath;
@@ -179,6 +181,64 @@ describe("consumer: the chat page of the installed command, in Chromium", () => 
     }
   });
 });
+
+// README.md's quick start, as a new user follows it: its Node commands in an empty directory
+// (the packed tarball standing in for `polysocket`), its server.ts, its run command per runtime.
+describe("consumer: the README's quick start, in a fresh npm init -y project", () => {
+  let quick: QuickStart;
+  let project: string;
+  beforeAll(() => {
+    quick = readmeQuickStart();
+    project = join(consumers.root, "quick-start");
+    mkdirSync(project);
+    for (const step of quick.setup) quickStartStep(step, project);
+    writeFileSync(join(project, "server.ts"), onFreePort(quick.server));
+  }, 120_000);
+
+  test.each(RUNTIMES)("server.ts runs on %s as the README says, and chats", async (runtime) => {
+    const [command, ...args] = quick.run[runtime];
+    const launcher = command === "bun" || command === "deno" ? binary(command) : command!;
+    // Its own process group: `npx` leaves tsx behind when only npx is signalled.
+    const server = new Job(launcher, args, project);
+    try {
+      const [, port] = await server.waitForLine(
+        /^chat on ws:\/\/localhost:(\d+)\/chat$/,
+        "the quick start's banner",
+      );
+      const client = await TestClient.open(`ws://127.0.0.1:${port}/chat`);
+      const joined = /^User (\S+) joined the chat$/.exec(await client.nextText());
+      expect(joined, "the room's join notice").not.toBeNull();
+      client.send("hello from the quick start");
+      expect(await client.nextText()).toBe(`User ${joined![1]}: hello from the quick start`);
+      await client.close();
+    } finally {
+      server.killGroup();
+    }
+  });
+});
+
+/** Runs one setup command of the quick start; `npm install polysocket` installs the packed tarball. */
+function quickStartStep([command, ...args]: string[], cwd: string): void {
+  if (command !== "npm") throw new Error(`the quick start runs "${command}": this test knows npm steps only`);
+  const install = args[0] === "install" || args[0] === "i";
+  const argv = install
+    ? [
+        ...args.map((arg) => (arg === "polysocket" ? consumers.tarball : arg)),
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+      ]
+    : args;
+  execFileSync("npm", argv, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+}
+
+/** The quick start's server.ts on a free port (it says `port: 8080`; the banner prints the real one). */
+function onFreePort(server: string): string {
+  const occurrences = server.split("port: 8080,").length - 1;
+  if (occurrences !== 1)
+    throw new Error(`expected one "port: 8080," in the quick start's server.ts:\n${server}`);
+  return server.replace("port: 8080,", "port: 0,");
+}
 
 /** The chat page's script, as dist/chat-page.js in the installed package. */
 function builtPage(): string {

@@ -27,6 +27,8 @@ export interface Consumers {
   readonly jsr: string;
   /** Paths inside the tarball, e.g. `package/dist/index.js`. */
   readonly packed: readonly string[];
+  /** The packed package, for projects a test sets up itself. */
+  readonly tarball: string;
 }
 
 function run(command: string, args: string[], cwd: string): string {
@@ -43,7 +45,8 @@ export function installConsumers(): Consumers {
   const tarball = join(root, pack.filename);
   const app = appProject(root, tarball);
   const jsr = jsrProject(root, app);
-  return { root, app, jsr, packed: pack.files.map((f: { path: string }) => `package/${f.path}`) };
+  const packed = pack.files.map((f: { path: string }) => `package/${f.path}`);
+  return { root, app, jsr, packed, tarball };
 }
 
 function appProject(root: string, tarball: string): string {
