@@ -9,6 +9,7 @@ import { parseCliArgs, UsageError } from "../src/cli/args.ts";
 import { startChatServer } from "../src/cli/chat-server.ts";
 import { main } from "../src/cli/main.ts";
 import { pageHtml } from "../src/cli/page/html.ts";
+import { chromiumAvailable, launchChromium, waitForState } from "./harness/browser.ts";
 import { TestClient } from "./harness/client.ts";
 
 describe("polysocket command line", () => {
@@ -109,6 +110,37 @@ describe("startChatServer", () => {
       expect((await fetch(`${origin}/nowhere`)).status).toBe(404);
       expect((await fetch(`${origin}/`, { method: "POST" })).status).toBe(404);
     } finally {
+      await chat.close();
+    }
+  });
+
+  test("the chat page loads in Chromium with no failed request and no console error (icon included)", async (context) => {
+    if (!chromiumAvailable()) return context.skip();
+    const chat = await startChatServer({ port: 0, hostname: "127.0.0.1" });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const failures: string[] = [];
+      page.on("response", (r) => {
+        if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`);
+      });
+      page.on("console", (m) => {
+        if (m.type() === "error") failures.push(`console: ${m.text()}`);
+      });
+      // Headless Chromium fetches only a linked icon, never the /favicon.ico a headed browser asks for
+      // unprompted: test/http-status-suite.ts checks that one on every runtime.
+      const icon = page
+        .waitForResponse((r) => /^\/favicon\.(ico|svg)$/.test(new URL(r.url()).pathname), { timeout: 15_000 })
+        .catch(() => {
+          throw new Error("expected Chromium to fetch the page's icon within 15 s: the page links none");
+        });
+      await page.goto(`http://127.0.0.1:${chat.port}/`);
+      await waitForState(page, "connected");
+      const answer = await icon;
+      expect(failures).toEqual([]);
+      expect(`${answer.status()} ${answer.headers()["content-type"]}`).toBe("200 image/svg+xml");
+    } finally {
+      await browser.close();
       await chat.close();
     }
   });
