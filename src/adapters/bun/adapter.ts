@@ -31,6 +31,13 @@ async function listen(engine: Engine): Promise<Listener> {
   const server = bun.serve<BunTransport>({
     port: limits.port,
     hostname: limits.hostname,
+    // Bun.serve has no header-read timeout. A connection whose first request never finishes its
+    // headers (or that never sends a byte) is closed by Bun's own fixed 10 s, swept every 4 s
+    // (8-12 s after connecting), whatever is set here (bun PR #33061: "Bun.serve sockets keep the
+    // legacy 10s pre-request timeout"). What `handshakeTimeout` can reach is Bun's idle timeout,
+    // which applies once a request has arrived: a later request that stalls on a kept-alive
+    // connection, a kept-alive connection left silent, a pending onUpgrade. Whole seconds, max 255,
+    // on the same 4 s sweep (README: runtime differences).
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
     fetch(req, server) {
       const request = requestFromFetch(req, server.requestIP(req)?.address ?? "");
