@@ -33,18 +33,34 @@ export function messageTexts(page: Page): Promise<string[]> {
   return page.locator("#messages li.message").allTextContents();
 }
 
-/** Waits until the chat page's message list shows `text`. */
+/** Waits until the chat page's message list shows `text`; a failure names it and what the page shows. */
 export async function waitForMessage(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(
-    (wanted) =>
-      [...document.querySelectorAll("#messages li.message")].some((li) => li.textContent === wanted),
-    text,
-  );
+  await page
+    .waitForFunction(
+      (wanted) =>
+        [...document.querySelectorAll("#messages li.message")].some((li) => li.textContent === wanted),
+      text,
+    )
+    .catch(async (error: Error) => {
+      const shown = (await messageTexts(page).catch(() => [])).slice(-5);
+      throw new Error(
+        `expected the page to show ${JSON.stringify(text)}; its last messages: ${JSON.stringify(shown)}\n(${error.message})`,
+      );
+    });
 }
 
-/** Waits until the chat page shows connection state `state`. */
+/** Waits until the chat page shows connection state `state`; a failure names it and the state shown. */
 export async function waitForState(page: Page, state: string): Promise<void> {
-  await page.locator(`#state[data-state="${state}"]`).waitFor();
+  await page
+    .locator(`#state[data-state="${state}"]`)
+    .waitFor()
+    .catch(async (error: Error) => {
+      const shown = await page
+        .locator("#state")
+        .getAttribute("data-state", { timeout: 1000 })
+        .catch(() => null);
+      throw new Error(`expected the page's state "${state}", it shows "${shown}"\n(${error.message})`);
+    });
 }
 
 /** Types `text` into the chat page and sends it with Enter. */
