@@ -103,9 +103,10 @@ export class TestClient {
     for (;;) {
       const left = end - Date.now();
       const message = await this.nextText(Math.max(left, 0)).catch((error: Error) => {
-        const skipped = preview(this.messages.slice(from, this.#read));
+        const read = this.messages.slice(from, this.#read);
+        const skipped = read.length ? `${read.length} others: ${preview(read)}` : "nothing else";
         throw new Error(
-          `expected a message matching ${what} within ${ms} ms; skipped ${skipped}\n(${error.message})`,
+          `expected a message matching ${what} within ${ms} ms; read ${skipped}\n(${error.message})`,
         );
       });
       if (match(message)) return message;
