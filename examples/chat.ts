@@ -27,10 +27,6 @@ const server = new Server({
   port: Number(process.env.PORT ?? 8080),
   path: "/chat",
 
-  // The room speaks polysocket's resumable protocol to clients that offer it
-  // (the chat page, polysocket/client); the seed's plain clients get plain text.
-  resumable: true,
-
   // Non-empty, at most 2,000 characters, no control characters (validateChatMessage,
   // applied to the text inside resumable frames too). A refused message reaches
   // nobody; its sender alone gets "Invalid message: {reason}" (a resumable client

@@ -8,9 +8,11 @@ import { Server } from "../src/adapters/node/index.ts";
 import { backoffCap } from "../src/client/backoff.ts";
 import { ChatServer } from "./harness/chat-server.ts";
 import { ClientFixture } from "./harness/client-fixture.ts";
+import { Fixture } from "./harness/fixture.ts";
 import type { Runtime } from "./harness/runtimes.ts";
 
-const FAST = { minDelay: 10, maxDelay: 100, heartbeatInterval: 0 };
+/** Fast retries; the resumable protocol asked for outright (the tests of "auto", the default, say so). */
+const FAST = { minDelay: 10, maxDelay: 100, heartbeatInterval: 0, resume: true };
 
 export function clientSuite(runtime: Runtime): void {
   describe(`[${runtime}] client`, () => {
@@ -69,6 +71,49 @@ export function clientSuite(runtime: Runtime): void {
       ]);
       expect(clients.of("n", "error")).toEqual([]);
       clients.close("n");
+    });
+
+    test("with its defaults it opens on a plain echo server and speaks plain text", async () => {
+      const echo = await Fixture.start(runtime);
+      cleanups.push(async () => void (await echo.process.stop("SIGKILL")));
+      clients.connect("plain-default", echo.url);
+      const open = await opened("plain-default");
+      expect(open).toMatchObject({ reconnect: false });
+      expect(open.id).toBeUndefined();
+      expect(await clients.send("plain-default", "hello echo")).toBe("sent");
+      await clients.waitForEvents("plain-default", "message", 1);
+      expect(clients.messages("plain-default")).toEqual(["hello echo"]);
+      expect(clients.of("plain-default", "message").map((m) => m.seq)).toEqual([undefined]);
+      expect(clients.of("plain-default", "close")).toEqual([]);
+      clients.close("plain-default");
+    });
+
+    test("with its defaults it speaks the resumable protocol once a room welcomes it; pings stay out of the chat", async () => {
+      const server = await chat();
+      clients.connect("auto", server.url("auto"), { minDelay: 10, maxDelay: 100, heartbeatInterval: 50 });
+      await opened("auto");
+      const [welcome] = await clients.waitForEvents("auto", "welcome");
+      const id = welcome!.id;
+      expect(await clients.send("auto", "numbered")).toBe("sent");
+      const messages = await clients.waitForEvents("auto", "message", 2);
+      expect(messages.map((m) => [m.seq, m.data])).toEqual([
+        [1, `User ${id} joined the chat`],
+        [2, `User ${id}: numbered`],
+      ]);
+      // Heartbeat pings (every 50 ms) are answered by the room, never broadcast as chat.
+      await server.untilPings(3);
+      expect(server.room.messageHistory).toEqual([`User ${id} joined the chat`, `User ${id}: numbered`]);
+      clients.close("auto");
+    });
+
+    test("a refusal with a 4xxx close code (onUpgrade closeCode) stops the client for good", async () => {
+      const refusing = await Fixture.start(runtime, "topics");
+      cleanups.push(async () => void (await refusing.process.stop("SIGKILL")));
+      clients.connect("refused", `${refusing.url}?refuse-close`, { minDelay: 10, maxDelay: 20 });
+      const [closed] = await clients.waitForEvents("refused", "close");
+      expect(closed).toMatchObject({ code: 4401, reason: "missing token", willRetry: false });
+      expect(clients.of("refused", "reconnecting")).toEqual([]);
+      expect(clients.of("refused", "open")).toHaveLength(1);
     });
 
     test("with resume: false it is a plain reconnecting WebSocket (the seed's text protocol)", async () => {

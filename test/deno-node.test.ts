@@ -9,9 +9,11 @@ import { DENO_NODE_ADAPTER } from "./harness/runtimes.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
+import { topicsSuite } from "./topics-suite.ts";
 
 serverSuite("deno", DENO_NODE_ADAPTER);
 hardeningSuite("deno", DENO_NODE_ADAPTER);
+topicsSuite("deno", DENO_NODE_ADAPTER);
 httpSuite("deno", DENO_NODE_ADAPTER);
 httpStatusSuite("deno", DENO_NODE_ADAPTER);
 browserSuite("deno", DENO_NODE_ADAPTER);

@@ -6,9 +6,11 @@ import { hardeningSuite } from "./hardening-suite.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
+import { topicsSuite } from "./topics-suite.ts";
 
 serverSuite("deno");
 hardeningSuite("deno");
+topicsSuite("deno");
 chatSuite("deno");
 httpSuite("deno");
 httpStatusSuite("deno");

@@ -32,6 +32,13 @@ export class Client {
   /** Failed attempts in a row; reset once a connection opens. */
   #attempt = 0;
   #opened = false;
+  /**
+   * Whether the current connection speaks the resumable protocol: from the open
+   * with `resume: true`, from the room's `welcome` (the server's first frame) with "auto".
+   */
+  #resumable = false;
+  /** `resume: "auto"` and open, but the server's first frame has not come yet. */
+  #undecided = false;
   #id: string | undefined;
   #epoch: string | undefined;
   #lastSeq = 0;
@@ -133,7 +140,10 @@ export class Client {
       this.#options.connectTimeout,
     );
     socket.onopen = () => {
-      if (!this.#options.resume && socket === this.#socket) this.#ready(socket, undefined);
+      if (socket !== this.#socket) return;
+      this.#resumable = this.#options.resume === true;
+      this.#undecided = this.#options.resume === "auto";
+      if (!this.#resumable) this.#ready(socket, undefined); // with `resume: true`, ready at the welcome
     };
     socket.onmessage = (event) => this.#receive(socket, event.data);
     socket.onerror = (event) => {
@@ -146,7 +156,7 @@ export class Client {
   }
 
   #connectUrl(): string {
-    if (!this.#options.resume) return this.url;
+    if (this.#options.resume === false) return this.url;
     const point = this.#epoch === undefined ? undefined : { epoch: this.#epoch, seq: this.#lastSeq };
     return withResume(this.url, point);
   }
@@ -163,6 +173,7 @@ export class Client {
     for (const message of this.#queue.drain()) this.#write(socket, message);
     this.#startHeartbeat(socket);
     this.#events.emit("open", { reconnect, id });
+    if (id !== undefined) this.#events.emit("welcome", { id });
   }
 
   #receive(socket: ClientSocket, data: unknown): void {
@@ -170,7 +181,9 @@ export class Client {
     this.#alive(socket);
     if (typeof data !== "string") {
       this.#error(new Error("binary message ignored: the client is text-only"));
-    } else if (!this.#options.resume) {
+    } else if (this.#undecided && this.#decide(data)) {
+      return;
+    } else if (!this.#resumable) {
       this.#events.emit("message", { data, seq: undefined });
     } else {
       const frame = decodeServerFrame(data);
@@ -203,6 +216,20 @@ export class Client {
     }
   }
 
+  /**
+   * `resume: "auto"`: the server's first frame says whether it speaks the
+   * resumable protocol (a room's `welcome`) or not (anything else, delivered as
+   * a plain message). Returns true when the frame was the welcome, handled here.
+   */
+  #decide(data: string): boolean {
+    this.#undecided = false;
+    const frame = decodeServerFrame(data);
+    if (frame?.type !== "welcome") return false;
+    this.#resumable = true;
+    this.#welcome(this.#socket as ClientSocket, frame.epoch, frame.id);
+    return true;
+  }
+
   #welcome(socket: ClientSocket, epoch: string, id: string): void {
     if (this.#epoch !== undefined && this.#epoch !== epoch) {
       // The room restarted: its numbering starts over, and what we missed is unknowable.
@@ -210,7 +237,17 @@ export class Client {
       this.#lastSeq = 0;
     }
     this.#epoch = epoch;
-    if (socket === this.#socket) this.#ready(socket, id);
+    if (socket !== this.#socket) return;
+    if (this.#state === "open")
+      this.#welcomed(socket, id); // "auto": open already, now resumable
+    else this.#ready(socket, id);
+  }
+
+  /** A room welcomed a connection that was already open ("auto"): its id is known, the heartbeat starts. */
+  #welcomed(socket: ClientSocket, id: string): void {
+    this.#id = id;
+    this.#startHeartbeat(socket);
+    this.#events.emit("welcome", { id });
   }
 
   /** The current socket is gone: reconnect or stop, as the close code and `maxRetries` decide. */
@@ -241,8 +278,8 @@ export class Client {
   }
 
   #startHeartbeat(socket: ClientSocket): void {
-    const { resume, heartbeatInterval, heartbeatTimeout } = this.#options;
-    if (!resume || heartbeatInterval === 0) return;
+    const { heartbeatInterval, heartbeatTimeout } = this.#options;
+    if (!this.#resumable || heartbeatInterval === 0) return;
     this.#pingTimer = setTimeout(() => {
       this.#write(socket, undefined);
       this.#pongTimer = setTimeout(() => this.#abandon(socket, "heartbeat timeout"), heartbeatTimeout);
@@ -260,7 +297,7 @@ export class Client {
   /** Writes a chat message, or a ping when `message` is undefined. */
   #write(socket: ClientSocket, message: string | undefined): void {
     let text = message ?? "";
-    if (this.#options.resume) {
+    if (this.#resumable) {
       text = encodeFrame(message === undefined ? { type: "ping" } : { type: "message", data: message });
     }
     try {
@@ -271,6 +308,7 @@ export class Client {
   }
 
   #detach(): void {
+    this.#resumable = this.#undecided = false;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#pingTimer);
     clearTimeout(this.#pongTimer);

@@ -17,8 +17,13 @@ export type GapEvent =
 
 /** Every event of a {@link Client} and what its listeners receive. */
 export interface ClientEvents {
-  /** Connected (in the resumable protocol: welcomed by the room); queued messages go out next. */
+  /**
+   * Connected; queued messages went out just before. With `resume: true`, once
+   * welcomed by the room (`id` set); with "auto", as soon as the socket opens.
+   */
   open: { readonly reconnect: boolean; readonly id: string | undefined };
+  /** A room welcomed this connection: it speaks the resumable protocol from now on, as `id`. */
+  welcome: { readonly id: string };
   /** One text message, delivered once and in order; `seq` in the resumable protocol. */
   message: { readonly data: string; readonly seq: number | undefined };
   /** A connection ended; `willRetry` says whether the client reconnects. */

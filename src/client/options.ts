@@ -1,11 +1,17 @@
 /** Options of `connect`, their defaults, and their validation. */
-import { describe } from "../core/options.ts";
+import { describe, rejectUnknown } from "../core/validate.ts";
 import type { OverflowPolicy } from "./send-queue.ts";
 
 /** Options of {@link connect}; every one is optional. */
 export interface ClientOptions {
-  /** Speak polysocket's resumable protocol (sequence numbers, replay, heartbeat). Default `true`. */
-  resume?: boolean;
+  /**
+   * polysocket's resumable protocol (sequence numbers, replay, heartbeat).
+   * `"auto"` (the default): open on any WebSocket server and send plain text;
+   * if the server's first frame is a room's `welcome`, speak the protocol from
+   * then on (a `welcome` event follows `open`). `true`: speak it from the start
+   * and open only once a room welcomes the client. `false`: never offer it.
+   */
+  resume?: boolean | "auto";
   /** Upper bound of the first reconnect delay, in ms. Default 500. */
   minDelay?: number;
   /** Largest reconnect delay, in ms. Default 30000. */
@@ -31,7 +37,7 @@ export type ResolvedClientOptions = Required<ClientOptions>;
 
 /** The defaults of {@link ClientOptions}. */
 export const CLIENT_DEFAULTS: ResolvedClientOptions = Object.freeze({
-  resume: true,
+  resume: "auto",
   minDelay: 500,
   maxDelay: 30_000,
   factor: 2,
@@ -58,7 +64,11 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
+  rejectUnknown(options, Object.keys(CLIENT_DEFAULTS));
   const resolved = { ...CLIENT_DEFAULTS, ...withoutUndefined(options) };
+  if (resolved.resume !== true && resolved.resume !== false && resolved.resume !== "auto") {
+    throw new TypeError(`options.resume must be true, false or "auto", got ${describe(resolved.resume)}`);
+  }
   for (const name of NUMBERS) {
     const value = resolved[name];
     if (typeof value !== "number" || Number.isNaN(value) || value < 0) {

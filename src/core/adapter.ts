@@ -12,35 +12,62 @@ import type { ResolvedOptions } from "./options.ts";
 /** WebSocket ready states, numbered as in the WHATWG WebSocket, `ws` and Bun. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
+/**
+ * A message made ready once for any number of sockets of one binding (Node: the
+ * frame, built once; Bun and Deno: the message itself, which their `send` copies).
+ * Opaque to the core: it only hands what {@link Wire.prepare} returned to {@link Transport.send}.
+ */
+export type Prepared = unknown;
+
 /** One accepted socket, as an adapter exposes it to the core. */
 export interface Transport {
   /** 0..3, as in {@link ReadyState}. */
   readonly readyState: number;
   /** Bytes queued by the runtime but not yet written to the network. */
   readonly bufferedAmount: number;
-  /** Queues one message; may throw if the socket is no longer open. */
-  send(data: string | Uint8Array): void;
+  /**
+   * Queues one message, as {@link Wire.prepare} made it; may throw if the socket is
+   * no longer open. What the client receives never changes after this returns.
+   */
+  send(message: Prepared): void;
   /** Starts the closing handshake. */
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
   /** Sends a ping; absent where the runtime has no ping API (Deno pings natively). */
   ping?(): void;
-  /** The runtime's publish/subscribe this socket can join; absent where there is none (Node, Deno). */
-  readonly topics?: NativeTopics;
+}
+
+/**
+ * How the core hands messages to one binding's sockets, given by the adapter
+ * before it accepts any: one message, to one socket or to a group.
+ */
+export interface Wire {
+  /**
+   * Makes `message` ready to send, once per message however many sockets get it:
+   * every per-message cost that does not grow with the group (framing, copying)
+   * is paid here. A buffer changed after this returns changes nothing sent.
+   */
+  prepare(message: string | Uint8Array): Prepared;
+  /**
+   * The runtime's native groups (Bun's topics), where it has them: the core
+   * mirrors its group membership into them and publishes with one call.
+   * Absent (Node, Deno): the core sends the prepared message to each member.
+   */
+  readonly groups?: NativeGroups;
 }
 
 /**
  * A runtime's native publish/subscribe, one per server (Bun's topics): a message
- * published once is framed once and written to every subscribed socket natively.
+ * published once is framed once and written to every member natively.
  */
-export interface NativeTopics {
-  /** Adds the socket to `topic`; a closed socket is ignored. */
-  subscribe(transport: Transport, topic: string): void;
-  /** Removes the socket from `topic`; a closed socket is ignored. */
-  unsubscribe(transport: Transport, topic: string): void;
-  /** Sends `data` to every open socket subscribed to `topic`. */
-  publish(topic: string, data: string | Uint8Array): void;
+export interface NativeGroups {
+  /** Adds the open socket to `group`. */
+  join(transport: Transport, group: string): void;
+  /** Removes the open socket from `group`. */
+  leave(transport: Transport, group: string): void;
+  /** Sends `message` to every open socket in `group` but `except` (a member, if given). */
+  publish(group: string, message: string | Uint8Array, except?: Transport): void;
 }
 
 /** What the core learns about an upgrade request before accepting it. */
@@ -61,7 +88,13 @@ export interface UpgradeRequest {
 
 /** The core's answer to a request: upgrade it (with data and subprotocol), or reply with plain HTTP. */
 export type RouteDecision =
-  | { readonly upgrade: true; readonly data?: unknown; readonly protocol?: string }
+  | {
+      readonly upgrade: true;
+      readonly data?: unknown;
+      readonly protocol?: string;
+      /** Close the socket at once with this code: a refusal a browser can see (`UpgradeReject.closeCode`). */
+      readonly close?: { readonly code: number; readonly reason: string };
+    }
   | {
       readonly upgrade: false;
       readonly status: number;
@@ -97,6 +130,8 @@ export interface PendingOpen {
 export interface Engine {
   /** Options the adapter passes on to its runtime. */
   readonly limits: EngineLimits;
+  /** How this binding sends; called once, before any socket is accepted. */
+  attach(wire: Wire): void;
   /**
    * Decides what happens to a request, before any socket exists. On an accepted
    * upgrade the request keeps only the headers its connection keeps, copied out
@@ -130,8 +165,6 @@ export interface Engine {
 export interface Listener {
   /** The real port, also when 0 was asked for. */
   readonly port: number;
-  /** Sends one message to every open socket but `except`, natively; false if unsupported. */
-  publish?(data: string | Uint8Array, except?: Transport): boolean;
   /** Stops accepting and releases the port; open sockets are dropped. */
   stop(): Promise<void>;
 }

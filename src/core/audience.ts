@@ -1,21 +1,20 @@
 /**
- * A set of connections that receive the same messages, sent once through the
- * runtime's native publish/subscribe where the connection's adapter has one
- * (Bun: one frame for all, written natively), else one `send` per connection.
- * `ChatRoom` delivers through it: on Bun, one `send` per member of a room of 500
- * delivered 11x less per second than one publish.
+ * A set of connections that receive the same messages: a group of their
+ * server's (see groups.ts), hidden from `conn.topics`. `ChatRoom` delivers
+ * through it, so a room's message is prepared once per server and, on Bun,
+ * sent with one native publish (one `send` per member of a room of 500
+ * delivered 11x less per second than one publish).
  */
-import type { NativeTopics } from "./adapter.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, type ConnectionHost, control } from "./connection.ts";
 import { randomId } from "./id.ts";
 
-/** Connections reached together; members of one server share one native topic. */
+/** Connections reached together, whichever servers they belong to. */
 export class Audience {
-  /** This audience's topic, unique in the process. */
-  readonly #topic = `polysocket:audience:${randomId()}`;
+  /** This audience's group key, unique in the process. */
+  readonly #key = `a:${randomId()}`;
   readonly #members = new Set<Connection>();
-  /** Members' servers with native topics, and how many members each has here. */
-  readonly #native = new Map<NativeTopics, number>();
+  /** The members' servers, and how many members each has here. */
+  readonly #hosts = new Map<ConnectionHost, number>();
 
   /** Number of members. */
   get size(): number {
@@ -26,31 +25,23 @@ export class Audience {
   add(conn: Connection): void {
     if (this.#members.has(conn)) return;
     this.#members.add(conn);
-    const { transport } = conn;
-    const topics = transport.topics;
-    if (!topics) return;
-    topics.subscribe(transport, this.#topic);
-    this.#native.set(topics, (this.#native.get(topics) ?? 0) + 1);
+    control.join(conn, this.#key);
+    const host = control.host(conn);
+    this.#hosts.set(host, (this.#hosts.get(host) ?? 0) + 1);
   }
 
+  /** Removes `conn`; it receives nothing sent after this. */
   delete(conn: Connection): void {
     if (!this.#members.delete(conn)) return;
-    const { transport } = conn;
-    const topics = transport.topics;
-    if (!topics) return;
-    topics.unsubscribe(transport, this.#topic);
-    const left = (this.#native.get(topics) ?? 1) - 1;
-    if (left > 0) this.#native.set(topics, left);
-    else this.#native.delete(topics);
+    control.leave(conn, this.#key);
+    const host = control.host(conn);
+    const left = (this.#hosts.get(host) ?? 1) - 1;
+    if (left > 0) this.#hosts.set(host, left);
+    else this.#hosts.delete(host);
   }
 
-  /** Sends `message` to every member: one publish per server with native topics, one send for each other member. */
+  /** Sends `message` to every member: one group publish per server. */
   send(message: string | Uint8Array): void {
-    for (const topics of this.#native.keys()) topics.publish(this.#topic, message);
-    if (this.#native.size === 0) {
-      for (const conn of this.#members) conn.send(message);
-      return;
-    }
-    for (const conn of this.#members) if (!conn.transport.topics) conn.send(message);
+    for (const host of this.#hosts.keys()) host.groups.publish(this.#key, message);
   }
 }

@@ -11,12 +11,13 @@ import { randomId } from "./id.ts";
 import { refusalText } from "./inbound.ts";
 import type { Refusal } from "./options.ts";
 import {
-  decodeClientFrame,
+  decodeClientText,
   encodeFrame,
   parseResume,
   type ResumePoint,
   type ServerFrame,
 } from "./resume-protocol.ts";
+import { rejectUnknown } from "./validate.ts";
 
 /** Options of a {@link ChatRoom}. */
 export interface ChatRoomOptions {
@@ -61,6 +62,7 @@ export class ChatRoom {
 
   /** Creates an empty room; throws `TypeError` for a bad `historyLimit`. */
   constructor(options: ChatRoomOptions = {}) {
+    rejectUnknown(options, ["historyLimit", "broker", "onError"]);
     const { historyLimit = 1000 } = options;
     if (!Number.isInteger(historyLimit) || historyLimit < 0) {
       throw new TypeError(`historyLimit must be a non-negative integer, got ${String(historyLimit)}`);
@@ -242,7 +244,7 @@ export class ChatRoom {
    */
   receive(conn: Connection, raw: string): string | undefined {
     if (!this.#resumable.has(conn)) return raw;
-    const frame = decodeClientFrame(raw);
+    const frame = decodeClientText(raw);
     if (frame?.type === "ping") conn.send(encodeFrame({ type: "pong" }));
     return frame?.type === "message" ? frame.data : undefined;
   }
@@ -259,7 +261,7 @@ export class ChatRoom {
     rule: (message: string | Uint8Array) => true | string = validateChatMessage,
   ): true | string | Refusal {
     if (typeof raw !== "string" || !this.#resumable.has(conn)) return rule(raw);
-    const frame = decodeClientFrame(raw);
+    const frame = decodeClientText(raw);
     const verdict = frame?.type === "message" ? rule(frame.data) : true;
     if (verdict === true) return true;
     return { reason: verdict, reply: noticeFrame(refusalText(verdict)) };

@@ -1,19 +1,33 @@
 /**
  * `Connection`: one client of a server, the same object on every runtime.
+ * What only the engine may do to a connection goes through {@link control},
+ * which the package entry points do not export.
  */
-import { ReadyState, type Transport, type UpgradeRequest } from "./adapter.ts";
+import { type Prepared, ReadyState, type Transport, type UpgradeRequest } from "./adapter.ts";
 import { validateClose } from "./close-codes.ts";
 import type { WebSocketError } from "./errors.ts";
+import { describe } from "./validate.ts";
 
 /** Lifecycle of a connection, as read from {@link Connection.state}. */
 export type ConnectionState = "connecting" | "open" | "closing" | "closed";
 
 const STATES: readonly ConnectionState[] = ["connecting", "open", "closing", "closed"];
 
-/** @internal What a connection asks of its server: backpressure policy and dropping. */
+/** The groups of one server, as a connection uses them (see groups.ts). */
+export interface GroupHost {
+  join(conn: Connection, key: string): void;
+  leave(conn: Connection, key: string): void;
+  publish(key: string, message: string | Uint8Array, except?: Connection): number;
+}
+
+/** What a connection asks of its server: backpressure policy, framing, groups and dropping. */
 export interface ConnectionHost {
   readonly limit: number;
   readonly policy: "close" | "drop";
+  /** Makes a message ready for the transport (the binding's {@link Wire.prepare}). */
+  prepare(message: string | Uint8Array): Prepared;
+  /** The server's groups: topics, and the audiences of rooms. */
+  readonly groups: GroupHost;
   /** The buffer passed `limit` under the "close" policy. */
   overLimit(conn: Connection): void;
   /** The buffer passed half the limit: watch it until it drains. */
@@ -22,10 +36,23 @@ export interface ConnectionHost {
   terminate(conn: Connection): void;
 }
 
+/** A close this side started: its code, reason, and the policy error behind it. */
+export interface CloseRecord {
+  readonly code: number;
+  readonly reason: string;
+  readonly error?: WebSocketError;
+}
+
+/** The group key of a user topic; other keys (rooms' audiences) never collide with it. */
+export const topicKey = (topic: string): string => `t:${topic}`;
+
 /** The most bytes a message can add to a send buffer: a 14-byte frame header, 3 UTF-8 bytes per UTF-16 unit. */
 function frameBound(message: string | Uint8Array): number {
   return (typeof message === "string" ? message.length * 3 : message.byteLength) + 14;
 }
+
+/** Engine-side access to connections (filled in by the class's static block). */
+export const control = {} as ConnectionControl;
 
 /** A connected WebSocket client. Created by the server; passed to every hook. */
 export class Connection {
@@ -42,11 +69,15 @@ export class Connection {
   readonly #transport: Transport;
   readonly #host: ConnectionHost;
   readonly #request: UpgradeRequest;
-  #closeSent: { code: number; reason: string; error?: WebSocketError } | undefined;
+  #closeSent: CloseRecord | undefined;
   #ended = false;
   #dropped = 0;
+  /** Topics by the user's names. */
+  readonly #topics = new Set<string>();
+  /** Every group key this connection is in (topics and rooms' audiences), to leave them at the end. */
+  readonly #keys = new Set<string>();
 
-  /** @internal Created by the server's engine; users receive connections from hooks. */
+  /** Created by the server's engine; users receive connections from hooks. */
   constructor(
     transport: Transport,
     request: UpgradeRequest,
@@ -87,19 +118,82 @@ export class Connection {
     return this.#dropped;
   }
 
+  /** The topics this connection is subscribed to (a live, read-only view). */
+  get topics(): ReadonlySet<string> {
+    return this.#topics;
+  }
+
   /**
    * Sends a text (string) or binary (bytes) message. Never throws for a closed
    * connection: returns `false` when nothing was sent (closed, or dropped by
-   * the backpressure policy).
+   * the backpressure policy). Changing the bytes after this returns changes
+   * nothing the client receives.
    */
   send(message: string | Uint8Array): boolean {
+    return this.#send(message, undefined);
+  }
+
+  /**
+   * Subscribes to `topic`: from now on this connection receives what is
+   * published to it, until {@link unsubscribe} or the end of the connection.
+   * Does nothing on a connection that is closing or closed. Throws `TypeError`
+   * for a topic that is not a non-empty string.
+   */
+  subscribe(topic: string): void {
+    checkTopic(topic);
+    if (this.#closeSent || this.#ended || this.#topics.has(topic)) return;
+    this.#topics.add(topic);
+    this.#join(topicKey(topic));
+  }
+
+  /** Leaves `topic`; does nothing if not subscribed. */
+  unsubscribe(topic: string): void {
+    checkTopic(topic);
+    if (!this.#topics.delete(topic)) return;
+    this.#leave(topicKey(topic));
+  }
+
+  /** Whether this connection is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this.#topics.has(topic);
+  }
+
+  /**
+   * Sends `message` to every subscriber of `topic` but this connection, on the
+   * same path as the server's `publish`. Returns how many connections it was
+   * handed to.
+   */
+  publish(topic: string, message: string | Uint8Array): number {
+    checkTopic(topic);
+    return this.#host.groups.publish(topicKey(topic), message, this);
+  }
+
+  /**
+   * Starts the closing handshake with `code` (default 1000) and `reason`.
+   * Throws `TypeError` for a code a server may not send or a reason over 123 bytes;
+   * does nothing if the connection is already closing or closed.
+   */
+  close(code = 1000, reason = ""): void {
+    validateClose(code, reason);
+    this.#closeFor(code, reason);
+  }
+
+  /**
+   * Drops the connection at once, without a closing handshake (as `ws`'s
+   * `terminate()`); `onDisconnect` follows with 1006.
+   */
+  terminate(): void {
+    this.#host.terminate(this);
+  }
+
+  #send(message: string | Uint8Array, prepared: Prepared | undefined): boolean {
     const transport = this.#transport;
     if (transport.readyState !== ReadyState.OPEN || this.#closeSent) return false;
     const buffered = transport.bufferedAmount;
     // Cheap when the buffer is empty, the common case; strings are sized by length.
     if (buffered > 0 && buffered + message.length > this.#host.limit) return this.#overLimit();
     try {
-      transport.send(message);
+      transport.send(prepared === undefined ? this.#host.prepare(message) : prepared);
     } catch {
       return false; // the socket closed under us; `onDisconnect` follows
     }
@@ -117,58 +211,87 @@ export class Connection {
     return false;
   }
 
-  /**
-   * Starts the closing handshake with `code` (default 1000) and `reason`.
-   * Throws `TypeError` for a code a server may not send or a reason over 123 bytes;
-   * does nothing if the connection is already closing or closed.
-   */
-  close(code = 1000, reason = ""): void {
-    validateClose(code, reason);
-    this.closeFor(code, reason);
+  #join(key: string): void {
+    if (this.#keys.has(key) || this.#ended) return;
+    this.#keys.add(key);
+    this.#host.groups.join(this, key);
   }
 
-  /**
-   * Drops the connection at once, without a closing handshake (as `ws`'s
-   * `terminate()`); `onDisconnect` follows with 1006.
-   */
-  terminate(): void {
-    this.#host.terminate(this);
+  #leave(key: string): void {
+    if (!this.#keys.delete(key)) return;
+    this.#host.groups.leave(this, key);
   }
 
-  /** @internal Closes with a policy error that `onDisconnect` will carry. */
-  closeFor(code: number, reason: string, error?: WebSocketError): void {
-    if (!this.recordClose(code, reason, error)) return;
+  #closeFor(code: number, reason: string, error?: WebSocketError): void {
+    if (!this.#recordClose(code, reason, error)) return;
     if (this.#transport.readyState === ReadyState.OPEN) this.#transport.close(code, reason);
   }
 
-  /** @internal Records why the connection is closing (the runtime may already have closed it). */
-  recordClose(code: number, reason: string, error?: WebSocketError): boolean {
+  #recordClose(code: number, reason: string, error?: WebSocketError): boolean {
     if (this.#closeSent || this.#ended) return false;
     this.#closeSent = { code, reason, error };
     return true;
   }
 
-  /** @internal Drops the connection without a handshake; `error` explains why. */
-  drop(error?: WebSocketError): void {
+  #drop(error?: WebSocketError): void {
     if (this.#ended) return;
     if (error && !this.#closeSent) this.#closeSent = { code: 1006, reason: "", error };
     this.#transport.terminate();
   }
 
-  /** @internal The code, reason and policy error of a close this side started. */
-  get closeSent(): { code: number; reason: string; error?: WebSocketError } | undefined {
-    return this.#closeSent;
-  }
-
-  /** @internal Marks the socket closed; false if it already was (runtimes may report twice). */
-  markEnded(): boolean {
+  /** Marks the connection ended and leaves every group; false if it already was. */
+  #markEnded(): boolean {
     if (this.#ended) return false;
     this.#ended = true;
+    for (const key of this.#keys) this.#host.groups.leave(this, key);
+    this.#keys.clear();
+    this.#topics.clear();
     return true;
   }
 
-  /** @internal The adapter's socket, for native fan-out and pings. */
-  get transport(): Transport {
-    return this.#transport;
+  static {
+    Object.assign(control, {
+      transport: (conn) => conn.#transport,
+      closeSent: (conn) => conn.#closeSent,
+      closeFor: (conn, code, reason, error) => conn.#closeFor(code, reason, error),
+      recordClose: (conn, code, reason, error) => conn.#recordClose(code, reason, error),
+      drop: (conn, error) => conn.#drop(error),
+      markEnded: (conn) => conn.#markEnded(),
+      sendPrepared: (conn, message, prepared) => conn.#send(message, prepared),
+      join: (conn, key) => conn.#join(key),
+      leave: (conn, key) => conn.#leave(key),
+      host: (conn) => conn.#host,
+    } satisfies ConnectionControl);
+  }
+}
+
+/** What the engine (and the core's groups) may do to a connection; not part of the public API. */
+export interface ConnectionControl {
+  /** The adapter's socket, for native groups and pings. */
+  transport(conn: Connection): Transport;
+  /** The close this side started, if any. */
+  closeSent(conn: Connection): CloseRecord | undefined;
+  /** Closes with a policy error that `onDisconnect` will carry. */
+  closeFor(conn: Connection, code: number, reason: string, error?: WebSocketError): void;
+  /** Records why the connection is closing (the runtime may already have closed it). */
+  recordClose(conn: Connection, code: number, reason: string, error?: WebSocketError): boolean;
+  /** Drops the connection without a handshake; `error` explains why. */
+  drop(conn: Connection, error?: WebSocketError): void;
+  /** Marks the socket closed and leaves every group; false if it already was (runtimes may report twice). */
+  markEnded(conn: Connection): boolean;
+  /** `send` with the message already prepared for the transport (group fan-out). */
+  sendPrepared(conn: Connection, message: string | Uint8Array, prepared: Prepared): boolean;
+  /** Joins an internal group (a room's audience). */
+  join(conn: Connection, key: string): void;
+  /** Leaves an internal group. */
+  leave(conn: Connection, key: string): void;
+  /** The connection's server, as the connection sees it. */
+  host(conn: Connection): ConnectionHost;
+}
+
+/** Throws `TypeError` unless `topic` is a non-empty string. */
+export function checkTopic(topic: unknown): void {
+  if (typeof topic !== "string" || topic === "") {
+    throw new TypeError(`topic must be a non-empty string, got ${describe(topic)}`);
   }
 }

@@ -3,10 +3,11 @@
  * runtime events; it keeps the connection table, orders hooks, applies the
  * limits and routes requests.
  */
-import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest } from "./adapter.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest, Wire } from "./adapter.ts";
+import { Connection, type ConnectionHost, control } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
+import { Groups } from "./groups.ts";
 import type { LazyUpgradeRequest } from "./headers.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
@@ -26,6 +27,8 @@ export class ServerEngine implements Engine {
   readonly limits: EngineLimits;
   /** Open connections by id: the live view users read. */
   readonly connections: Map<string, Connection> = new Map();
+  /** Topics, everyone and rooms' audiences: every fan-out of this server. */
+  readonly groups: Groups = new Groups(this.connections);
   /** Set once the server stops accepting. */
   shuttingDown = false;
   readonly #options: ResolvedOptions;
@@ -45,8 +48,11 @@ export class ServerEngine implements Engine {
     this.#report = errorSink(options.onError);
     this.#inbound = new InboundPolicy(options, this.#report);
     this.#drain = new DrainWatch((conn) => this.#hook("onDrain", options.onDrain, [conn], conn));
+    const groups = this.groups;
     this.#host = {
       ...options.backpressure,
+      prepare: (message) => groups.prepare(message),
+      groups,
       overLimit: (conn) => this.#closeSlow(conn),
       congested: (conn) => this.#drain.add(conn),
       terminate: (conn) => this.drop(conn),
@@ -56,13 +62,19 @@ export class ServerEngine implements Engine {
       this.#heartbeat = new Heartbeat(
         options.heartbeat,
         () => this.connections.values(),
-        (conn) => conn.drop(lost),
+        (conn) => control.drop(conn, lost),
       );
     }
     if (options.idleTimeout > 0) {
       const idle = policyError("ERR_IDLE_TIMEOUT", 1000, "idle timeout");
-      this.#idle = new IdleWatch(options.idleTimeout, (conn) => conn.closeFor(1000, "idle timeout", idle));
+      this.#idle = new IdleWatch(options.idleTimeout, (conn) =>
+        control.closeFor(conn, 1000, "idle timeout", idle),
+      );
     }
+  }
+
+  attach(wire: Wire): void {
+    this.groups.wire = wire;
   }
 
   /** Starts the server-wide timers; called once the port is bound. */
@@ -102,9 +114,11 @@ export class ServerEngine implements Engine {
   open(transport: Transport, request: UpgradeRequest, accepted: RouteDecision): Connection {
     let id = randomId();
     while (this.connections.has(id)) id = randomId();
-    const { data, protocol = "" } = accepted.upgrade ? accepted : {};
+    const { data, protocol = "", close } = accepted.upgrade ? accepted : {};
     const conn = new Connection(transport, request, { id, data, protocol, host: this.#host });
+    if (close) return refused(conn, close);
     this.connections.set(id, conn);
+    this.groups.opened(conn);
     this.#idle?.watch(conn);
     const pending = this.#hook("onConnect", this.#options.onConnect, [conn], conn);
     if (pending) this.#holdUntil(conn, pending);
@@ -112,6 +126,7 @@ export class ServerEngine implements Engine {
   }
 
   message(conn: Connection, data: string | Uint8Array): void {
+    if (conn.state === "closed") return; // refused at the upgrade: no hook sees it
     this.#heartbeat?.alive(conn);
     this.#idle?.seen(conn);
     if (typeof data !== "string" && !this.#options.onBinary) {
@@ -135,7 +150,7 @@ export class ServerEngine implements Engine {
    * socket, so the engine does not wait for the runtime to report the end.
    */
   drop(conn: Connection, error?: WebSocketError): void {
-    conn.drop(error);
+    control.drop(conn, error);
     this.closed(conn, 1006, "");
   }
 
@@ -150,7 +165,7 @@ export class ServerEngine implements Engine {
     const failure = conn ? classifySocketError(text) : { kind: "other" as const };
     if (failure.kind === "vanished") return; // onDisconnect reports 1006
     if (failure.kind === "protocol" && conn) {
-      conn.recordClose(failure.status, text, policyError(failure.code, failure.status, text));
+      control.recordClose(conn, failure.status, text, policyError(failure.code, failure.status, text));
       return;
     }
     this.#report(new WebSocketError("ERR_SOCKET", `socket error: ${text}`, { cause: error }), conn);
@@ -165,7 +180,7 @@ export class ServerEngine implements Engine {
   }
 
   #end(conn: Connection, code: number, reason: string): void {
-    if (!conn.markEnded()) return;
+    if (!control.markEnded(conn)) return;
     this.connections.delete(conn.id);
     this.#idle?.forget(conn);
     this.#heartbeat?.alive(conn);
@@ -184,14 +199,14 @@ export class ServerEngine implements Engine {
 
   #refuseBinary(conn: Connection): void {
     const reason = "binary messages are not supported";
-    conn.closeFor(1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
+    control.closeFor(conn, 1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
   }
 
   /** Policy "close": tell the client why, but do not wait long on a client that does not read. */
   #closeSlow(conn: Connection): void {
     const { limit } = this.#options.backpressure;
     const reason = `over ${limit} bytes buffered`;
-    conn.closeFor(1013, reason, policyError("ERR_BACKPRESSURE", 1013, reason));
+    control.closeFor(conn, 1013, reason, policyError("ERR_BACKPRESSURE", 1013, reason));
     setTimeout(() => this.drop(conn), BACKPRESSURE_GRACE_MS);
   }
 
@@ -228,12 +243,20 @@ export class ServerEngine implements Engine {
   }
 }
 
+/** A refusal a browser can see: closed at once, ended before any hook knows of it. */
+function refused(conn: Connection, close: { code: number; reason: string }): Connection {
+  control.closeFor(conn, close.code, close.reason);
+  control.markEnded(conn);
+  return conn;
+}
+
 /**
  * The code that ended the connection: ours if we closed first (runtimes report
  * the peer's echo, or 1005 for a bare one on Deno), 1006 if the peer vanished
  * (Deno reports 0), else what the peer sent.
  */
 function closeInfo(conn: Connection, code: number, reason: string): CloseInfo {
-  if (conn.closeSent) return conn.closeSent;
+  const sent = control.closeSent(conn);
+  if (sent) return sent;
   return code >= 1000 ? { code, reason } : { code: 1006, reason: "" };
 }

@@ -2,7 +2,7 @@
  * Ping/pong liveness: one timer per server pings every connection each
  * `interval` and drops those that have not answered within `timeout`.
  */
-import type { Connection } from "./connection.ts";
+import { type Connection, control } from "./connection.ts";
 
 /** Pings connections and reports the ones that stopped answering. */
 export class Heartbeat {
@@ -44,7 +44,7 @@ export class Heartbeat {
     const now = Date.now();
     this.#expire(now - this.#timeout);
     for (const conn of this.#connections()) {
-      const { transport } = conn;
+      const transport = control.transport(conn);
       if (!transport.ping || this.#awaiting.has(conn) || conn.state !== "open") continue;
       this.#awaiting.set(conn, now);
       transport.ping();

@@ -2,7 +2,7 @@
  * Checks on every incoming message, before any hook sees it: size, rate and
  * the user's `validate`. Shared by every runtime, so limits mean the same everywhere.
  */
-import type { Connection } from "./connection.ts";
+import { type Connection, control } from "./connection.ts";
 import { policyError } from "./errors.ts";
 import { type ErrorSink, hookError } from "./hooks.ts";
 import type { Refusal, ResolvedOptions } from "./options.ts";
@@ -37,7 +37,7 @@ export class InboundPolicy {
     const { maxPayload, rateLimit } = this.#options;
     if (byteLength(data, maxPayload) > maxPayload) {
       const reason = `message over ${maxPayload} bytes`;
-      conn.closeFor(1009, reason, policyError("ERR_PAYLOAD_TOO_LARGE", 1009, reason));
+      control.closeFor(conn, 1009, reason, policyError("ERR_PAYLOAD_TOO_LARGE", 1009, reason));
       return "closed";
     }
     // Counters exist only for servers that need them: no per-connection cost otherwise.
@@ -45,7 +45,7 @@ export class InboundPolicy {
     const counters = this.#countersOf(conn);
     if (rateLimit && this.#overRate(counters, rateLimit.messages, rateLimit.per)) {
       const reason = `over ${rateLimit.messages} messages per ${rateLimit.per} ms`;
-      conn.closeFor(1008, reason, policyError("ERR_RATE_LIMIT", 1008, reason));
+      control.closeFor(conn, 1008, reason, policyError("ERR_RATE_LIMIT", 1008, reason));
       return "closed";
     }
     return this.#validate(conn, data, counters);
@@ -62,7 +62,7 @@ export class InboundPolicy {
     conn.send(verdict.reply);
     if (++counters.invalidStreak >= maxInvalidMessages) {
       const reason = `${maxInvalidMessages} invalid messages in a row`;
-      conn.closeFor(1008, reason, policyError("ERR_INVALID_MESSAGE", 1008, reason));
+      control.closeFor(conn, 1008, reason, policyError("ERR_INVALID_MESSAGE", 1008, reason));
       return "closed";
     }
     return "refuse";

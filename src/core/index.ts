@@ -10,10 +10,12 @@ export type {
   Engine,
   EngineLimits,
   Listener,
-  NativeTopics,
+  NativeGroups,
+  Prepared,
   RouteDecision,
   Transport,
   UpgradeRequest,
+  Wire,
 } from "./adapter.ts";
 export { ReadyState } from "./adapter.ts";
 export type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "./broker.ts";
@@ -21,27 +23,20 @@ export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage }
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
-export {
-  type HeaderObject,
-  headerRecord,
-  type KeepHeaders,
-  LazyUpgradeRequest,
-  wantsWebSocket,
-} from "./headers.ts";
+export type { KeepHeaders } from "./headers.ts";
 export type { RequestHandler } from "./http.ts";
-export {
-  type BackpressureOptions,
-  type CloseInfo,
-  DEFAULTS,
-  type HeartbeatOptions,
-  type RateLimitOptions,
-  type Refusal,
-  type ResolvedOptions,
-  type ServerHooks,
-  type ServerOptions,
-  type UpgradeAccept,
-  type UpgradeReject,
-  type UpgradeResult,
+export type {
+  BackpressureOptions,
+  CloseInfo,
+  HeartbeatOptions,
+  RateLimitOptions,
+  Refusal,
+  ResolvedOptions,
+  ServerHooks,
+  ServerOptions,
+  UpgradeAccept,
+  UpgradeReject,
+  UpgradeResult,
 } from "./options.ts";
 export {
   type ClientFrame,
@@ -55,5 +50,6 @@ export {
   type BroadcastOptions,
   type CloseOptions,
   type ListenInfo,
+  type PublishOptions,
   SHUTDOWN_CLOSE,
 } from "./server.ts";

@@ -6,6 +6,9 @@ import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
 import type { KeepHeaders } from "./headers.ts";
 import type { RequestHandler } from "./http.ts";
+import { describe, rejectUnknown } from "./validate.ts";
+
+export { describe };
 
 /** Why and how a connection ended, as passed to `onDisconnect`. */
 export interface CloseInfo {
@@ -33,6 +36,13 @@ export interface UpgradeReject {
   body?: string;
   /** Extra response headers (e.g. `www-authenticate`). */
   headers?: Record<string, string>;
+  /**
+   * Refuse in a way browsers can see (they cannot read an HTTP status): accept
+   * the upgrade and close it at once with this code (4000-4999) and `body` as
+   * the reason (e.g. 4401 for a 401). No connection hook runs. `polysocket/client`
+   * does not reconnect after a 4000-4999 close, so a refused client stops.
+   */
+  closeCode?: number;
 }
 
 /** The result of `onUpgrade`: nothing (accept), an accept with data, or a reject. */
@@ -198,11 +208,30 @@ const HOOKS = [
   "onRequest",
 ] as const;
 
-/** Validates options and applies defaults; throws `TypeError` naming the bad option. */
+/** Every name {@link ServerOptions} knows. */
+const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
+  "port",
+  "hostname",
+  "path",
+  "maxPayload",
+  "heartbeat",
+  "idleTimeout",
+  "handshakeTimeout",
+  "maxConnections",
+  "backpressure",
+  "allowedOrigins",
+  "rateLimit",
+  "maxInvalidMessages",
+  "keepHeaders",
+  ...HOOKS,
+];
+
+/** Validates options and applies defaults; throws `TypeError` naming the bad (or unknown) option. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
+  rejectUnknown(options, OPTION_NAMES);
   const { port = 0, hostname = "0.0.0.0", path = "/" } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`options.port must be an integer from 0 to 65535, got ${describe(port)}`);
@@ -264,6 +293,7 @@ function heartbeat(value: ServerOptions["heartbeat"]): ResolvedOptions["heartbea
   if (value !== undefined && (typeof value !== "object" || value === null)) {
     throw new TypeError(`options.heartbeat must be an object or false, got ${describe(value)}`);
   }
+  if (value) rejectUnknown(value, ["interval", "timeout"], "options.heartbeat");
   return {
     interval: count("heartbeat.interval", value?.interval ?? DEFAULTS.heartbeat.interval, 1),
     timeout: count("heartbeat.timeout", value?.timeout ?? DEFAULTS.heartbeat.timeout, 1),
@@ -274,6 +304,7 @@ function backpressure(value: ServerOptions["backpressure"]): ResolvedOptions["ba
   if (value !== undefined && (typeof value !== "object" || value === null)) {
     throw new TypeError(`options.backpressure must be an object, got ${describe(value)}`);
   }
+  if (value) rejectUnknown(value, ["limit", "policy"], "options.backpressure");
   const policy = value?.policy ?? DEFAULTS.backpressure.policy;
   if (policy !== "close" && policy !== "drop") {
     throw new TypeError(`options.backpressure.policy must be "close" or "drop", got ${describe(policy)}`);
@@ -297,17 +328,9 @@ function rateLimit(value: ServerOptions["rateLimit"]): ResolvedOptions["rateLimi
   if (typeof value !== "object" || value === null) {
     throw new TypeError(`options.rateLimit must be an object or false, got ${describe(value)}`);
   }
+  rejectUnknown(value, ["messages", "per"], "options.rateLimit");
   return {
     messages: count("rateLimit.messages", value.messages, 1),
     per: count("rateLimit.per", value.per, 1),
   };
-}
-
-/** A short, exact description of a bad value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null) return "null";
-  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
-  if (typeof value === "function") return "a function";
-  return `${typeof value} ${String(value)}`;
 }

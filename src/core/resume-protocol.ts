@@ -1,11 +1,14 @@
 /**
  * The resumable chat protocol, shared by `ChatRoom` (server side) and
- * `polysocket/client`. Plain WebSocket clients never see it: a client opts in
- * with the `resume` query parameter on the upgrade URL, and from then on every
- * frame, both ways, is one JSON object with a `type`.
+ * `polysocket/client`. Plain WebSocket clients never see it: once a client and
+ * server agree on it, every frame, both ways, is one JSON object with a `type`.
  *
- * - First connection: `?resume` (empty). Reconnection: `?resume=<epoch>.<seq>`,
- *   the room's epoch and the last sequence number the client delivered.
+ * - A client that can speak it says so with `?resume` (empty) on its first
+ *   connection; a room answers with `welcome` as its very first frame, which is
+ *   how the client learns the server speaks it. Until then the client sends
+ *   plain text, which a room takes as a message too.
+ * - Reconnection: `?resume=<epoch>.<seq>`, the room's epoch and the last
+ *   sequence number the client delivered.
  * - Server to client: `welcome`, then `gap` (if the history no longer reaches
  *   back far enough), the replayed `message`s after `seq`, then live traffic;
  *   `notice` is text for this client alone, outside the numbered stream (a
@@ -13,7 +16,7 @@
  * - Client to server: `message` (chat text) and `ping` (answered by `pong`).
  */
 
-/** The query parameter that selects the resumable protocol. */
+/** The query parameter that selects the resumable protocol and carries a client's resume point. */
 export const RESUME_PARAM = "resume";
 
 /** Where a client stands in a room's message stream. */
@@ -66,6 +69,17 @@ export function decodeClientFrame(text: string): ClientFrame | undefined {
   if (frame?.type === "message" && typeof frame.data === "string")
     return { type: "message", data: frame.data };
   return undefined;
+}
+
+/**
+ * What a resumable member's text means: a frame, or plain text when it is not
+ * a frame at all (sent before the room's `welcome` reached a client in "auto"
+ * mode); `undefined` for a malformed frame (an object with a `type`).
+ */
+export function decodeClientText(text: string): ClientFrame | undefined {
+  const frame = decodeClientFrame(text);
+  if (frame !== undefined) return frame;
+  return parseObject(text)?.type === undefined ? { type: "message", data: text } : undefined;
 }
 
 /** Parses a server frame; `undefined` for anything malformed. */

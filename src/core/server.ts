@@ -2,9 +2,10 @@
  * `BaseServer`: the public server API, shared by every runtime entry point.
  */
 import type { Adapter, Listener } from "./adapter.ts";
-import type { Connection } from "./connection.ts";
+import { Connection, checkTopic, topicKey } from "./connection.ts";
 import { ServerEngine } from "./engine.ts";
 import { listenError, WebSocketError } from "./errors.ts";
+import type { Except } from "./groups.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 
 /** Where a server is listening, as resolved by `listen()`. */
@@ -15,11 +16,14 @@ export interface ListenInfo {
   readonly hostname: string;
 }
 
-/** Options of {@link BaseServer.broadcast}. */
+/** Options of {@link BaseServer.broadcast} and {@link BaseServer.publish}. */
 export interface BroadcastOptions {
   /** A connection, or several, that must not receive the message (e.g. its sender). */
   except?: Connection | Iterable<Connection>;
 }
+
+/** Options of {@link BaseServer.publish}. */
+export type PublishOptions = BroadcastOptions;
 
 /** Options of {@link BaseServer.close}. */
 export interface CloseOptions {
@@ -94,14 +98,39 @@ export abstract class BaseServer {
     return { port: this.#listener.port, hostname: this.#options.hostname };
   }
 
-  /** Sends `message` to every open connection but `except`. */
-  broadcast(message: string | Uint8Array, options: BroadcastOptions = {}): void {
-    const except = exceptSet(options.except);
-    const [only] = except;
-    if (except.size <= 1 && this.#listener?.publish?.(message, only?.transport)) return;
-    for (const conn of this.#engine.connections.values()) {
-      if (!except.has(conn)) conn.send(message);
-    }
+  /**
+   * Sends `message` to every open connection but `except`: a publish to the group
+   * of everyone. Returns how many connections it was handed to.
+   */
+  broadcast(message: string | Uint8Array, options: BroadcastOptions = {}): number {
+    return this.#engine.groups.publishAll(message, exceptOf(options.except));
+  }
+
+  /**
+   * Sends `message` (text or binary) to every subscriber of `topic` but `except`,
+   * under the same per-connection rules as `send` (state, backpressure). The
+   * message is prepared once for all of them. Returns how many connections it
+   * was handed to.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "polysocket";
+   * const server = new Server({
+   *   onConnect: (conn) => conn.subscribe("lobby"),
+   *   onMessage: (conn, message) => void conn.publish("lobby", message),
+   * });
+   * server.publish("lobby", "welcome, everyone");
+   * ```
+   */
+  publish(topic: string, message: string | Uint8Array, options: PublishOptions = {}): number {
+    checkTopic(topic);
+    return this.#engine.groups.publish(topicKey(topic), message, exceptOf(options.except));
+  }
+
+  /** How many connections are subscribed to `topic`. */
+  subscribers(topic: string): number {
+    checkTopic(topic);
+    return this.#engine.groups.count(topicKey(topic));
   }
 
   /**
@@ -129,10 +158,11 @@ export abstract class BaseServer {
   }
 }
 
-function exceptSet(except: BroadcastOptions["except"]): Set<Connection> {
-  if (except === undefined) return new Set();
-  if (Symbol.iterator in Object(except)) return new Set(except as Iterable<Connection>);
-  return new Set([except as Connection]);
+/** One connection as itself (no allocation on the common path), several as a set. */
+function exceptOf(except: BroadcastOptions["except"]): Except {
+  if (except === undefined || except instanceof Connection) return except;
+  if (Symbol.iterator in Object(except)) return new Set(except);
+  throw new TypeError("options.except must be a Connection or an iterable of them");
 }
 
 /** Awaits `promise`, or runs `onTimeout` if it is not settled after `ms`. */

@@ -3,9 +3,11 @@
  * connection exists: path, upgrade, shutdown, capacity, origin, then `onUpgrade`.
  */
 import type { RouteDecision, UpgradeRequest } from "./adapter.ts";
+import { validateClose } from "./close-codes.ts";
 import { type ErrorSink, hookError } from "./hooks.ts";
 import { STATUS_TEXT } from "./http-status.ts";
 import type { ResolvedOptions, UpgradeAccept, UpgradeReject, UpgradeResult } from "./options.ts";
+import { describe } from "./validate.ts";
 
 const ACCEPT: RouteDecision = { upgrade: true };
 
@@ -41,6 +43,10 @@ export function routeRequest(
   return runOnUpgrade(options.onUpgrade, request, report);
 }
 
+function offeredProtocols(request: UpgradeRequest): string[] {
+  return (request.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+}
+
 /** The path of a `/path?query` URL; no allocation when there is no query (most upgrades). */
 function pathOf(url: string): string {
   const query = url.indexOf("?");
@@ -62,14 +68,30 @@ async function runOnUpgrade(
 
 function decide(request: UpgradeRequest, result: UpgradeResult): RouteDecision {
   if (!result) return ACCEPT;
-  if (isReject(result)) return refuse(result.status, result.body, result.headers);
-  const offered = (request.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  if (result.protocol !== undefined && !offered.includes(result.protocol)) {
+  if (isReject(result))
+    return result.closeCode === undefined
+      ? refuse(result.status, result.body, result.headers)
+      : closeRefusal(result);
+  if (result.protocol !== undefined && !offeredProtocols(request).includes(result.protocol)) {
     throw new TypeError(
       `onUpgrade chose protocol ${JSON.stringify(result.protocol)}, not offered by the client`,
     );
   }
   return { upgrade: true, data: result.data, protocol: result.protocol };
+}
+
+/**
+ * A refusal a browser can see: the upgrade is accepted and closed at once with
+ * `closeCode` (4000-4999) and the body as reason; no connection hook runs.
+ */
+function closeRefusal(result: UpgradeReject): RouteDecision {
+  const code = result.closeCode as number;
+  if (!Number.isInteger(code) || code < 4000 || code > 4999) {
+    throw new TypeError(`onUpgrade's closeCode must be an integer from 4000 to 4999, got ${describe(code)}`);
+  }
+  const reason = result.body ?? STATUS_TEXT[result.status] ?? "";
+  validateClose(code, reason);
+  return { upgrade: true, close: { code, reason } };
 }
 
 function isReject(result: UpgradeAccept | UpgradeReject): result is UpgradeReject {

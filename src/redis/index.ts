@@ -61,6 +61,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "../core/broker.ts";
 import { ChatRoom, type ChatRoomOptions } from "../core/chat-room.ts";
 import { randomId } from "../core/id.ts";
+import { rejectUnknown } from "../core/validate.ts";
 
 /** Fewest entries the stream keeps, whatever the history limit: room for readers that lag a little. */
 export const MIN_RETAINED = 1000;
@@ -87,6 +88,18 @@ export interface RedisBrokerOptions {
    */
   redis?: { readonly [option: string]: unknown };
 }
+
+/** Every name {@link RedisBrokerOptions} knows. */
+const REDIS_OPTION_NAMES: readonly (keyof RedisBrokerOptions)[] = [
+  "url",
+  "room",
+  "historyLimit",
+  "prefix",
+  "onError",
+  "heartbeatInterval",
+  "deadAfter",
+  "redis",
+];
 
 // KEYS: epoch, stream, members. ARGV: epoch, retained, text, kind ("", "j" or "l"), member, process.
 // Refuses when the epoch is not ours (Redis lost the room); a leave of a member not online is skipped.
@@ -184,6 +197,7 @@ export class RedisBroker implements RoomBroker {
 
   /** Connects, creates or reads the room's epoch, and reads the recent history. */
   static async open(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
+    rejectUnknown(options, REDIS_OPTION_NAMES);
     const { room = "chat", historyLimit = 1000, prefix = "polysocket", onError = console.error } = options;
     const { heartbeatInterval = 1000, deadAfter = 5000 } = options;
     if (!(heartbeatInterval > 0 && deadAfter > heartbeatInterval)) {

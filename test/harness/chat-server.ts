@@ -15,6 +15,8 @@ export class ChatServer {
   validate: (message: string | Uint8Array) => true | string = () => true;
   port = 0;
   #server: Server | undefined;
+  #pings = 0;
+  readonly #pingWaiters = new Set<() => void>();
 
   constructor(options: ChatRoomOptions = {}) {
     this.room = new ChatRoom(options);
@@ -34,6 +36,10 @@ export class ChatServer {
       },
       onMessage: (conn, raw) => {
         if (this.muted.has(conn)) return;
+        if (raw === '{"type":"ping"}') {
+          this.#pings++;
+          for (const wake of this.#pingWaiters) wake();
+        }
         const message = room.receive(conn, raw);
         if (message !== undefined) room.broadcast(`User ${conn.id}: ${message}`);
       },
@@ -48,6 +54,24 @@ export class ChatServer {
   async stop(): Promise<void> {
     await this.#server?.close({ timeout: 500 });
     this.#server = undefined;
+  }
+
+  /** Resolves once the room has received (and answered) `count` heartbeat pings in all; rejects after `ms`. */
+  untilPings(count: number, ms = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pingWaiters.delete(check);
+        reject(new Error(`expected ${count} pings within ${ms} ms; got ${this.#pings}`));
+      }, ms);
+      const check = () => {
+        if (this.#pings < count) return;
+        clearTimeout(timer);
+        this.#pingWaiters.delete(check);
+        resolve();
+      };
+      this.#pingWaiters.add(check);
+      check();
+    });
   }
 
   url(name: string): string {

@@ -1,13 +1,13 @@
 /**
- * Bun adapter: `Bun.serve` with its native websocket handlers, and broadcast
- * through Bun's native publish. It only translates; behaviour lives in the core engine.
+ * Bun adapter: `Bun.serve` with its native websocket handlers; the core's groups
+ * (topics, broadcast, rooms) are Bun's native topics. It only translates; behaviour lives in the core engine.
  * @see https://bun.sh/docs/api/websockets
  */
 import type {
   Adapter,
   Engine,
   Listener,
-  NativeTopics,
+  NativeGroups,
   PendingOpen,
   RouteDecision,
   Transport,
@@ -21,13 +21,12 @@ import type { BunGlobal, BunServer, BunSocket } from "./types.ts";
 /** The Bun binding of polysocket. */
 export const bunAdapter: Adapter = { runtime: "bun", listen };
 
-/** Every socket subscribes to this topic, so one native publish reaches all. */
-const EVERYONE = "polysocket:all";
-
 async function listen(engine: Engine): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
   const { limits } = engine;
-  const topics = new BunTopics();
+  const groups = new BunGroups();
+  // Bun's send and publish copy the bytes before they return: messages go as they are.
+  engine.attach({ prepare: (message) => message, groups });
   const server = bun.serve<BunTransport>({
     port: limits.port,
     hostname: limits.hostname,
@@ -44,14 +43,12 @@ async function listen(engine: Engine): Promise<Listener> {
       return whenRouted(engine.route(request), (decided) => {
         if (!decided.upgrade) return engine.respond(req, request, decided);
         const headers = decided.protocol ? { "sec-websocket-protocol": decided.protocol } : undefined;
-        if (server.upgrade(req, { data: new BunTransport(request, decided, topics), headers }))
-          return undefined;
+        if (server.upgrade(req, { data: new BunTransport(request, decided), headers })) return undefined;
         return new Response("Bad WebSocket handshake", { status: 400 });
       });
     },
     websocket: {
       open(ws) {
-        ws.subscribe(EVERYONE);
         ws.data.opened(engine, ws);
       },
       message(ws, message) {
@@ -82,33 +79,27 @@ async function listen(engine: Engine): Promise<Listener> {
       closeOnBackpressureLimit: limits.backpressure.policy === "close",
     },
   });
-  topics.server = server;
-  return {
-    port: server.port ?? limits.port,
-    publish(data, except) {
-      if (except) (except as BunTransport).ws.publish(EVERYONE, data);
-      else topics.publish(EVERYONE, data);
-      return true;
-    },
-    stop: () => server.stop(true),
-  };
+  groups.server = server;
+  return { port: server.port ?? limits.port, stop: () => server.stop(true) };
 }
 
-/** Bun's topics of one server, for the core's audiences (a `ChatRoom`'s members). */
-class BunTopics implements NativeTopics {
+/** Bun's topics of one server, as the core's groups. */
+class BunGroups implements NativeGroups {
   /** Set once `Bun.serve` returns, before any socket exists. */
   server: BunServer<BunTransport> | undefined;
 
-  subscribe(transport: Transport, topic: string): void {
-    (transport as BunTransport).ws.subscribe(topic);
+  join(transport: Transport, group: string): void {
+    (transport as BunTransport).ws.subscribe(group);
   }
 
-  unsubscribe(transport: Transport, topic: string): void {
-    (transport as BunTransport).ws.unsubscribe(topic);
+  leave(transport: Transport, group: string): void {
+    (transport as BunTransport).ws.unsubscribe(group);
   }
 
-  publish(topic: string, data: string | Uint8Array): void {
-    this.server?.publish(topic, data);
+  /** `ws.publish` reaches every subscriber but that socket. */
+  publish(group: string, message: string | Uint8Array, except?: Transport): void {
+    if (except) (except as BunTransport).ws.publish(group, message);
+    else this.server?.publish(group, message);
   }
 }
 
@@ -119,11 +110,9 @@ class BunTransport implements Transport {
   #ws: BunSocket<BunTransport> | undefined;
   /** What `engine.open` needs; released once the socket is open. */
   #opening: PendingOpen | undefined;
-  readonly topics: BunTopics;
 
-  constructor(request: UpgradeRequest, accepted: RouteDecision, topics: BunTopics) {
+  constructor(request: UpgradeRequest, accepted: RouteDecision) {
     this.#opening = { request, accepted };
-    this.topics = topics;
   }
 
   /** The socket, for native publish; set before the core sees this transport. */
@@ -139,8 +128,8 @@ class BunTransport implements Transport {
     return this.ws.getBufferedAmount();
   }
 
-  send(data: string | Uint8Array): void {
-    this.ws.send(data);
+  send(message: unknown): void {
+    this.ws.send(message as string | Uint8Array);
   }
 
   close(code: number, reason: string): void {

@@ -18,7 +18,7 @@ import type {
 import { whenRouted } from "../../core/adapter.ts";
 import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
-import { SharedFrameTransport } from "./shared-frames.ts";
+import { nodeWire, SharedFrameTransport } from "./shared-frames.ts";
 import { closeAfterHandshake } from "./teardown.ts";
 
 /** The Node.js binding of polysocket, over `ws`. */
@@ -26,6 +26,7 @@ export const nodeAdapter: Adapter = { runtime: "node", listen };
 
 async function listen(engine: Engine): Promise<Listener> {
   const { limits } = engine;
+  engine.attach(nodeWire); // no native groups: the core sends each member the frame built once
   const protocols = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
@@ -74,7 +75,7 @@ function httpLimits(limits: EngineLimits) {
 }
 
 function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: RouteDecision): void {
-  // The transport frames each broadcast message once for every socket (see shared-frames.ts).
+  // The transport writes frames built once per message (see shared-frames.ts).
   const conn = engine.open(new SharedFrameTransport(ws), request, accepted);
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     const message = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data.toString();

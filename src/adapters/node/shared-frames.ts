@@ -1,20 +1,20 @@
 /**
- * Node's send fast path, in the transport the adapter hands the core for each
- * `ws` socket. `ws` frames and writes every `send` on its own, so a broadcast to N
- * clients frames the message N times and makes N small writes. Server frames are
- * unmasked, so one framed buffer serves every client: each plain send is framed
- * here once (header and a small payload joined, so it leaves in one write, not a
- * writev of two); a socket sent the very message the previous `send` (to any
- * socket) carried — which is what a broadcast does — gets the frame already
- * built. Sockets stay corked until the event loop's check phase, so the sends of
- * one loop iteration leave in one write per socket.
+ * Node's send path, in the wire and the transport the adapter hands the core.
+ * `ws` frames and writes every `send` on its own, so a message to N clients
+ * would be framed N times and leave in N small writes. Server frames are
+ * unmasked, so one framed buffer serves every client: {@link nodeWire} frames
+ * each message once (the core prepares a group message once for all its
+ * members), copying the caller's bytes into the frame, so a buffer reused after
+ * `send` or `publish` returned never changes what anyone receives. Sockets stay
+ * corked until the event loop's check phase, so the sends of one loop iteration
+ * leave in one write per socket.
  *
- * Broadcasts still go through `Connection.send`, one connection at a time, so
- * every per-connection rule of the core (state, backpressure) applies to them.
- * The bytes go to the socket `ws` itself writes to, in call order, so they never
- * interleave with other frames, and `bufferedAmount` (the socket's writable
- * length) counts them. Anything else — a sender with frames queued
- * (compression), unfamiliar internals — takes `ws`'s own path.
+ * Group messages still reach each member through the core's per-connection
+ * rules (state, backpressure). The bytes go to the socket `ws` itself writes
+ * to, in call order, so they never interleave with other frames, and
+ * `bufferedAmount` (the socket's writable length) counts them. Anything else —
+ * a sender with frames queued (compression), unfamiliar internals — takes
+ * `ws`'s own path with the frame's payload.
  *
  * The transport wraps the `ws` socket rather than subclassing `ws`'s class: with a
  * subclass as `WebSocketServer`'s `WebSocket` option, V8 kept abandoning the
@@ -24,7 +24,7 @@
 import { setImmediate } from "node:timers";
 import type { WebSocket } from "ws";
 import * as wsModule from "ws";
-import type { Transport } from "../../core/adapter.ts";
+import type { Transport, Wire } from "../../core/adapter.ts";
 
 /** The parts of `ws`'s exported `Sender` used here (public, but not in @types/ws). */
 interface SenderStatic {
@@ -59,14 +59,21 @@ const BINARY = 0x2;
 /** Frames up to this size are joined into one buffer: one write per client. */
 const JOIN_BELOW = 16 * 1024;
 
-/** The message of the previous send and its frame; forgotten at the end of the loop iteration. */
-let last: { data: string | Uint8Array; frame: Buffer[] } | undefined;
+/** One message framed for every socket: the frame's buffers, and its payload for `ws`'s own path. */
+export interface NodeFrame {
+  readonly chunks: Buffer[];
+  readonly payload: Buffer;
+  readonly binary: boolean;
+}
+
+/** Frames each message once, for any number of sockets. */
+export const nodeWire: Wire = { prepare: frameOnce };
 /** Sockets corked during this loop iteration; uncorked together in the check phase. */
 const corked: Writable[] = [];
 /** Marks a socket as in `corked` (cheaper than a Set lookup per message and client). */
 const CORKED = Symbol("polysocket.corked");
 
-/** A `ws` socket as the core's transport; `send` frames each message once for every socket. */
+/** A `ws` socket as the core's transport; `send` writes a frame built once by {@link nodeWire}. */
 export class SharedFrameTransport implements Transport {
   readonly ws: WebSocket;
 
@@ -82,14 +89,11 @@ export class SharedFrameTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
-  send(data: string | Uint8Array): void {
+  send(message: unknown): void {
+    const frame = message as NodeFrame;
     const socket = idleSocket(this.ws);
-    if (socket === undefined) {
-      this.ws.send(data);
-      return;
-    }
-    if (last === undefined || !isLast(last, data)) last = { data, frame: frameOnce(data) };
-    writeCorked(socket, last.frame);
+    if (socket === undefined) this.ws.send(frame.payload, { binary: frame.binary });
+    else writeCorked(socket, frame.chunks);
   }
 
   close(code: number, reason: string): void {
@@ -105,9 +109,16 @@ export class SharedFrameTransport implements Transport {
   }
 }
 
-/** Strings are compared by value (immutable); bytes by identity, never copied (as `ws` does). */
-function isLast(previous: { data: string | Uint8Array }, data: string | Uint8Array): boolean {
-  return previous.data === data;
+/**
+ * Whether this `ws` exposes what the fast path reads (its socket and sender
+ * state); a `ws` release that moves them makes every send take `ws`'s own
+ * path, slower but correct. Tested, so that such a release cannot go unnoticed.
+ */
+export function sharesFrames(ws: WebSocket): boolean {
+  const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+  return (
+    typeof socket?.cork === "function" && typeof sender?._state === "number" && Array.isArray(sender._queue)
+  );
 }
 
 /** The socket to write to, if the WebSocket is open and `ws`'s sender has nothing queued. */
@@ -119,15 +130,18 @@ function idleSocket(ws: WebSocket): Writable | undefined {
 }
 
 /**
- * The message as one unmasked frame: header and payload, joined into one buffer
- * when small (one write instead of a writev of two; the copy costs less).
+ * The message as one unmasked frame over a payload of its own (text encoded,
+ * bytes copied: the caller may reuse its buffer at once): header and payload
+ * joined into one buffer when small (one write instead of a writev of two).
  */
-function frameOnce(data: string | Uint8Array): Buffer[] {
+function frameOnce(data: string | Uint8Array): NodeFrame {
   const binary = typeof data !== "string";
-  const payload = binary ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+  // Buffer.from copies a Uint8Array and encodes a string: either way the payload is ours.
+  const payload = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
   const options = { fin: true, opcode: binary ? BINARY : TEXT, mask: false, readOnly: true, rsv1: false };
   const frame = Sender.frame(payload, options);
-  return payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
+  const chunks = payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
+  return { chunks, payload, binary };
 }
 
 function writeCorked(socket: Writable, frame: Buffer[]): void {
@@ -156,5 +170,4 @@ function flush(): void {
     socket.uncork();
   }
   corked.length = 0;
-  last = undefined;
 }

@@ -9,7 +9,8 @@ import { type ClientOptions, connect } from "polysocket/client";
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const params = new URLSearchParams(location.search);
 const option = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
-const options: ClientOptions = { minDelay: option("minDelay"), maxDelay: option("maxDelay") };
+// The page is a room's client: it speaks the resumable protocol from the start (open carries the id).
+const options: ClientOptions = { resume: true, minDelay: option("minDelay"), maxDelay: option("maxDelay") };
 const client = connect(new URL(document.body.dataset.chatPath ?? "/chat", location.href), options);
 let countdown: ReturnType<typeof setInterval> | undefined;
 
