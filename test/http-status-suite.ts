@@ -24,14 +24,14 @@ interface RawAnswer {
 function rawGet(port: number, path: string, headers = ""): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
-    let data = "";
+    let data = Buffer.alloc(0);
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       socket.destroy();
       settle();
     };
     const timer = setTimeout(() => {
-      const got = JSON.stringify(data);
+      const got = JSON.stringify(data.toString());
       finish(() =>
         reject(new Error(`no complete answer to GET ${path} within ${DEADLINE_MS} ms; got ${got}`)),
       );
@@ -39,9 +39,8 @@ function rawGet(port: number, path: string, headers = ""): Promise<RawAnswer> {
     socket.once("connect", () =>
       socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n${headers}\r\n`),
     );
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      data += chunk;
+    socket.on("data", (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
       const answer = complete(data);
       if (answer) finish(() => resolve(answer));
     });
@@ -49,17 +48,17 @@ function rawGet(port: number, path: string, headers = ""): Promise<RawAnswer> {
   });
 }
 
-/** The answer in `data` once its body is complete (by content-length or the last chunk); ASCII bodies only. */
-function complete(data: string): RawAnswer | undefined {
+/** The answer in `data` once its body is complete (by content-length, in bytes, or the last chunk). */
+function complete(data: Buffer): RawAnswer | undefined {
   const end = data.indexOf("\r\n\r\n");
   if (end < 0) return undefined;
-  const head = data.slice(0, end);
-  const rest = data.slice(end + 4);
+  const head = data.subarray(0, end).toString("latin1");
+  const rest = data.subarray(end + 4);
   const length = /^content-length: *(\d+)$/im.exec(head);
   const chunked = /^transfer-encoding: *chunked$/im.test(head);
   if (length && rest.length < Number(length[1])) return undefined;
-  if (chunked && !rest.endsWith("0\r\n\r\n")) return undefined;
-  return { statusLine: head.split("\r\n")[0]!, head, body: rest };
+  if (chunked && !rest.toString("latin1").endsWith("0\r\n\r\n")) return undefined;
+  return { statusLine: head.split("\r\n")[0]!, head, body: rest.toString() };
 }
 
 const UPGRADE =
