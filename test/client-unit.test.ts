@@ -23,6 +23,18 @@ describe("client units", () => {
     expect(backoffDelay(9, options, "retry", () => 0.999_999)).toBe(1000);
   });
 
+  test("an unknown option is a TypeError naming the closest known one; resume takes true, false or \"auto\"", () => {
+    expect(() => resolveClientOptions({ maxDelays: 5 } as never)).toThrow(
+      new TypeError(
+        "options.maxDelays is not an option (did you mean maxDelay?); known: resume, minDelay, maxDelay, factor, maxRetries, connectTimeout, heartbeatInterval, heartbeatTimeout, maxQueued, overflow",
+      ),
+    );
+    expect(() => resolveClientOptions({ resume: "yes" } as never)).toThrow(
+      new TypeError('options.resume must be true, false or "auto", got "yes"'),
+    );
+    expect(resolveClientOptions().resume).toBe("auto");
+  });
+
   test("after 1013 the delay is in [maxDelay / 2, maxDelay], whatever the attempt", () => {
     expect(backoffDelay(1, options, "later", () => 0)).toBe(500);
     expect(backoffDelay(1, options, "later", () => 0.999_999)).toBe(1000);

@@ -493,6 +493,12 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
         "options.onConnect must be a function, got number 42",
         'options.keepHeaders must be a boolean or a list of header names, got "cookie"',
         "options.keepHeaders must be a boolean or a list of header names, got an array",
+        expect.stringMatching(
+          /^options\.prot is not an option \(did you mean port\?\); known: port, hostname, /,
+        ),
+        expect.stringMatching(/^options\.hostName is not an option \(did you mean hostname\?\); known: /),
+        expect.stringMatching(/^options\.tls is not an option; known: port, hostname, path, /),
+        "options.heartbeat.intervall is not an option (did you mean interval?); known: interval, timeout",
       ]);
     });
   });
