@@ -65,3 +65,23 @@ describe("export map drift check", () => {
     expect(result.stderr).toContain(`${file}:`);
   });
 });
+
+describe("public surface (the JSR sources)", () => {
+  const INTERNALS = ["wantsWebSocket", "headerRecord", "LazyUpgradeRequest", "DEFAULTS", "control", "Groups"];
+  const ENGINE_ONLY = ["closeFor", "recordClose", "drop", "markEnded", "transport", "closeSent"];
+
+  test.each([
+    "../src/index.ts",
+    "../src/adapters/node/index.ts",
+    "../src/client/index.ts",
+    "../src/redis/index.ts",
+  ])("%s exports no internals, and Connection has no engine-only members", async (entry) => {
+    const module: Record<string, unknown> = await import(entry);
+    expect(Object.keys(module).filter((name) => INTERNALS.includes(name))).toEqual([]);
+    const connection = module.Connection as { prototype: object } | undefined;
+    if (connection) {
+      const members = Object.getOwnPropertyNames(connection.prototype);
+      expect(members.filter((name) => ENGINE_ONLY.includes(name))).toEqual([]);
+    }
+  });
+});

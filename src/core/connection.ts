@@ -77,8 +77,8 @@ export class Connection {
   /** Every group key this connection is in (topics and rooms' audiences), to leave them at the end. */
   readonly #keys = new Set<string>();
 
-  /** Created by the server's engine; users receive connections from hooks. */
-  constructor(
+  /** Created by the server's engine ({@link ConnectionControl.create}); users receive connections from hooks. */
+  private constructor(
     transport: Transport,
     request: UpgradeRequest,
     init: { id: string; data: unknown; protocol: string; host: ConnectionHost },
@@ -251,6 +251,7 @@ export class Connection {
 
   static {
     Object.assign(control, {
+      create: (transport, request, init) => new Connection(transport, request, init),
       transport: (conn) => conn.#transport,
       closeSent: (conn) => conn.#closeSent,
       closeFor: (conn, code, reason, error) => conn.#closeFor(code, reason, error),
@@ -267,6 +268,12 @@ export class Connection {
 
 /** What the engine (and the core's groups) may do to a connection; not part of the public API. */
 export interface ConnectionControl {
+  /** A new connection (the constructor is private: users receive connections from hooks). */
+  create(
+    transport: Transport,
+    request: UpgradeRequest,
+    init: { id: string; data: unknown; protocol: string; host: ConnectionHost },
+  ): Connection;
   /** The adapter's socket, for native groups and pings. */
   transport(conn: Connection): Transport;
   /** The close this side started, if any. */

@@ -4,7 +4,7 @@
  * limits and routes requests.
  */
 import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest, Wire } from "./adapter.ts";
-import { Connection, type ConnectionHost, control } from "./connection.ts";
+import { type Connection, type ConnectionHost, control } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
 import { Groups } from "./groups.ts";
@@ -115,7 +115,7 @@ export class ServerEngine implements Engine {
     let id = randomId();
     while (this.connections.has(id)) id = randomId();
     const { data, protocol = "", close } = accepted.upgrade ? accepted : {};
-    const conn = new Connection(transport, request, { id, data, protocol, host: this.#host });
+    const conn = control.create(transport, request, { id, data, protocol, host: this.#host });
     if (close) return refused(conn, close);
     this.connections.set(id, conn);
     this.groups.opened(conn);
