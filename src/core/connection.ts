@@ -3,9 +3,10 @@
  * What only the engine may do to a connection goes through {@link control},
  * which the package entry points do not export.
  */
-import { type Prepared, ReadyState, type Transport, type UpgradeRequest } from "./adapter.ts";
+
 import { validateClose } from "./close-codes.ts";
 import type { WebSocketError } from "./errors.ts";
+import { type Prepared, ReadyState, type Transport, type UpgradeRequest } from "./types.ts";
 import { describe } from "./validate.ts";
 
 /** Lifecycle of a connection, as read from {@link Connection.state}. */

@@ -3,7 +3,7 @@
  * runtime events; it keeps the connection table, orders hooks, applies the
  * limits and routes requests.
  */
-import type { Engine, EngineLimits, RouteDecision, Transport, UpgradeRequest, Wire } from "./adapter.ts";
+import type { Engine, EngineLimits } from "./adapter.ts";
 import { type Connection, type ConnectionHost, control } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
@@ -17,6 +17,7 @@ import { IdleWatch } from "./idle.ts";
 import { InboundPolicy } from "./inbound.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
 import { classifySocketError } from "./socket-errors.ts";
+import type { RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
 import { routeRequest } from "./upgrade-policy.ts";
 
 /** How long a connection closed for backpressure may take before it is dropped. */

@@ -5,8 +5,9 @@
  * per-connection rules as `send`; where the runtime has native groups (Bun),
  * membership is mirrored into them and a message goes out in one native publish.
  */
-import { type NativeGroups, ReadyState, type Wire } from "./adapter.ts";
+
 import { type Connection, control, type GroupHost } from "./connection.ts";
+import { type NativeGroups, ReadyState, type Wire } from "./types.ts";
 
 /** The key of the group every connection of a server is in. */
 export const EVERYONE = "*";

@@ -1,10 +1,6 @@
-import type { UpgradeRequest } from "./adapter.ts";
+import type { KeepHeaders, UpgradeRequest } from "./types.ts";
 
-/**
- * Which upgrade-request headers a connection keeps for `conn.headers`: all
- * (`true`), none (`false`), or the listed lower-case names.
- */
-export type KeepHeaders = boolean | readonly string[];
+export type { KeepHeaders } from "./types.ts";
 
 /** Node's parsed header object (`IncomingMessage.headers`): lower-case names, `string[]` for repeats. */
 export type HeaderObject = Readonly<Record<string, string | string[] | undefined>>;

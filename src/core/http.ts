@@ -2,18 +2,15 @@
  * Plain HTTP next to the WebSocket path: the user's `onRequest` answers first,
  * the route's own answer (404, 426, 503) is the fallback.
  */
-import type { RouteDecision } from "./adapter.ts";
+import type { RequestHandler, RouteDecision } from "./types.ts";
+
+export type { RequestHandler } from "./types.ts";
+
 import { WebSocketError } from "./errors.ts";
 import type { ErrorSink } from "./hooks.ts";
 
 /** A route decision that refuses the upgrade and answers with plain HTTP. */
 export type PlainAnswer = Extract<RouteDecision, { upgrade: false }>;
-
-/**
- * Answers plain (non-upgrade) HTTP requests with web-standard `Request`/`Response`.
- * Return `undefined` to fall back to polysocket's answer (426 on the WebSocket path, else 404).
- */
-export type RequestHandler = (request: Request) => Response | undefined | Promise<Response | undefined>;
 
 /** The fallback answer of a refused route, as a `Response`. */
 export function plainResponse(decision: PlainAnswer): Response {

@@ -5,39 +5,13 @@
  * @module
  */
 
-export type {
-  Adapter,
-  Engine,
-  EngineLimits,
-  Listener,
-  NativeGroups,
-  Prepared,
-  RouteDecision,
-  Transport,
-  UpgradeRequest,
-  Wire,
-} from "./adapter.ts";
-export { ReadyState } from "./adapter.ts";
+export type { Adapter, Engine, EngineLimits, Listener } from "./adapter.ts";
 export type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "./broker.ts";
 export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage } from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
-export type { KeepHeaders } from "./headers.ts";
-export type { RequestHandler } from "./http.ts";
-export type {
-  BackpressureOptions,
-  CloseInfo,
-  HeartbeatOptions,
-  RateLimitOptions,
-  Refusal,
-  ResolvedOptions,
-  ServerHooks,
-  ServerOptions,
-  UpgradeAccept,
-  UpgradeReject,
-  UpgradeResult,
-} from "./options.ts";
+export type { CloseInfo, ResolvedOptions, ServerHooks, ServerOptions } from "./options.ts";
 export {
   type ClientFrame,
   RESUME_PARAM,
@@ -53,3 +27,21 @@ export {
   type PublishOptions,
   SHUTDOWN_CLOSE,
 } from "./server.ts";
+export {
+  type BackpressureOptions,
+  type HeartbeatOptions,
+  type KeepHeaders,
+  type NativeGroups,
+  type Prepared,
+  type RateLimitOptions,
+  ReadyState,
+  type Refusal,
+  type RequestHandler,
+  type RouteDecision,
+  type Transport,
+  type UpgradeAccept,
+  type UpgradeReject,
+  type UpgradeRequest,
+  type UpgradeResult,
+  type Wire,
+} from "./types.ts";

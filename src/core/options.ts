@@ -1,11 +1,29 @@
 /**
  * Server options and hooks, their defaults, and their validation at construction time.
  */
-import type { UpgradeRequest } from "./adapter.ts";
 import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
-import type { KeepHeaders } from "./headers.ts";
-import type { RequestHandler } from "./http.ts";
+import type {
+  BackpressureOptions,
+  HeartbeatOptions,
+  KeepHeaders,
+  RateLimitOptions,
+  Refusal,
+  RequestHandler,
+  UpgradeRequest,
+  UpgradeResult,
+} from "./types.ts";
+
+export type {
+  BackpressureOptions,
+  HeartbeatOptions,
+  RateLimitOptions,
+  Refusal,
+  UpgradeAccept,
+  UpgradeReject,
+  UpgradeResult,
+} from "./types.ts";
+
 import { describe, rejectUnknown } from "./validate.ts";
 
 export { describe };
@@ -19,35 +37,6 @@ export interface CloseInfo {
   /** Set when the server closed the connection for a policy (payload, heartbeat, rate, ...). */
   readonly error?: WebSocketError;
 }
-
-/** What `onUpgrade` returns to accept a connection, optionally with data and a subprotocol. */
-export interface UpgradeAccept {
-  /** Becomes `conn.data`. */
-  data?: unknown;
-  /** One of the subprotocols the client offered (`sec-websocket-protocol`). */
-  protocol?: string;
-}
-
-/** What `onUpgrade` returns to refuse a connection: plain HTTP with this status and body. */
-export interface UpgradeReject {
-  /** HTTP status, 400..599. */
-  status: number;
-  /** Response body; defaults to the status text. */
-  body?: string;
-  /** Extra response headers (e.g. `www-authenticate`). */
-  headers?: Record<string, string>;
-  /**
-   * Refuse in a way browsers can see (they cannot read an HTTP status): accept
-   * the upgrade and close it at once with this code (4000-4999) and `body` as
-   * the reason (e.g. 4401 for a 401). No connection hook runs. `polysocket/client`
-   * does not reconnect after a 4000-4999 close, so a refused client stops.
-   */
-  closeCode?: number;
-}
-
-/** The result of `onUpgrade`: nothing (accept), an accept with data, or a reject. */
-// biome-ignore lint/suspicious/noConfusingVoidType: lets a hook that returns nothing accept
-export type UpgradeResult = void | undefined | UpgradeAccept | UpgradeReject;
 
 /** The user hooks of a server. Every hook may be async; errors go to `onError`. */
 export interface ServerHooks {
@@ -74,38 +63,6 @@ export interface ServerHooks {
    * `Invalid message: {reason}`, or the `reply` of a {@link Refusal}.
    */
   validate?: (conn: Connection, message: string | Uint8Array) => true | string | Refusal;
-}
-
-/** A `validate` refusal that also chooses the text its sender gets. */
-export interface Refusal {
-  /** Why the message was refused. */
-  readonly reason: string;
-  /** Sent to the sender instead of `Invalid message: {reason}` (a `ChatRoom` wraps it for resumable clients). */
-  readonly reply: string;
-}
-
-/** Ping/pong liveness checks. */
-export interface HeartbeatOptions {
-  /** Milliseconds between pings. Default 30 000. */
-  interval?: number;
-  /** Milliseconds to wait for the pong before dropping the peer (1006). Default 10 000. */
-  timeout?: number;
-}
-
-/** What happens to a client that reads slower than the server writes. */
-export interface BackpressureOptions {
-  /** Buffered bytes allowed per connection. Default 4 MiB. */
-  limit?: number;
-  /** `"close"` (default): close with 1013 past the limit. `"drop"`: drop messages past it, counted. */
-  policy?: "close" | "drop";
-}
-
-/** A per-connection message rate: at most `messages` every `per` milliseconds. */
-export interface RateLimitOptions {
-  /** Messages allowed in each window. */
-  messages: number;
-  /** Window length in milliseconds. */
-  per: number;
 }
 
 /** Options of a {@link BaseServer}. Every default is the same on every runtime. */

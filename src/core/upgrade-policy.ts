@@ -2,11 +2,12 @@
  * Deciding what happens to an HTTP request on the server's port, before any
  * connection exists: path, upgrade, shutdown, capacity, origin, then `onUpgrade`.
  */
-import type { RouteDecision, UpgradeRequest } from "./adapter.ts";
+
 import { validateClose } from "./close-codes.ts";
 import { type ErrorSink, hookError } from "./hooks.ts";
 import { STATUS_TEXT } from "./http-status.ts";
 import type { ResolvedOptions, UpgradeAccept, UpgradeReject, UpgradeResult } from "./options.ts";
+import type { RouteDecision, UpgradeRequest } from "./types.ts";
 import { describe } from "./validate.ts";
 
 const ACCEPT: RouteDecision = { upgrade: true };
