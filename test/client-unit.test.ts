@@ -23,7 +23,7 @@ describe("client units", () => {
     expect(backoffDelay(9, options, "retry", () => 0.999_999)).toBe(1000);
   });
 
-  test("an unknown option is a TypeError naming the closest known one; resume takes true, false or \"auto\"", () => {
+  test('an unknown option is a TypeError naming the closest known one; resume takes true, false or "auto"', () => {
     expect(() => resolveClientOptions({ maxDelays: 5 } as never)).toThrow(
       new TypeError(
         "options.maxDelays is not an option (did you mean maxDelay?); known: resume, minDelay, maxDelay, factor, maxRetries, connectTimeout, heartbeatInterval, heartbeatTimeout, maxQueued, overflow",

@@ -44,7 +44,9 @@ describe("Node fast path", () => {
     const clients = await Promise.all(
       Array.from({ length: 5 }, () => TestClient.open(`ws://127.0.0.1:${port}/`)),
     );
-    cleanups.push(() => clients.forEach((c) => c.socket.terminate()));
+    cleanups.push(() => {
+      for (const client of clients) client.socket.terminate();
+    });
     while (members.length < 5) await new Promise((resolve) => setImmediate(resolve));
     const frame = vi.spyOn(Sender, "frame");
     expect(server.publish("room", "once for all")).toBe(5);
