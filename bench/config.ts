@@ -13,7 +13,15 @@ export interface Scenario {
   readonly lowerIsBetter: boolean;
 }
 
-export type ScenarioName = "memory" | "connrate" | "echo" | "large" | "fanout";
+export type ScenarioName =
+  | "memory"
+  | "connrate"
+  | "echo"
+  | "large"
+  | "fanout"
+  | "topic"
+  | "topics"
+  | "topicmem";
 
 /** Memory first: it needs a fresh server process; the others reuse it. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -22,7 +30,16 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "echo", title: "echo round trips", unit: "round trips/s", lowerIsBetter: false },
   { name: "large", title: "1 MiB echo", unit: "MB/s", lowerIsBetter: false },
   { name: "fanout", title: "chat fan-out", unit: "deliveries/s", lowerIsBetter: false },
+  { name: "topic", title: "one topic fan-out", unit: "deliveries/s", lowerIsBetter: false },
+  { name: "topics", title: "many topics fan-out", unit: "deliveries/s", lowerIsBetter: false },
+  { name: "topicmem", title: "memory per subscription", unit: "B/sub", lowerIsBetter: true },
 ];
+
+/** Scenarios run in a server process of their own (they read its memory from a known start). */
+export const OWN_PROCESS: readonly ScenarioName[] = ["topicmem"];
+
+/** Scenarios `--quick` leaves out unless named (each would add seconds to the CI smoke run). */
+const NOT_QUICK: readonly ScenarioName[] = ["topicmem"];
 
 export type Runtime = "node" | "bun" | "deno";
 
@@ -66,8 +83,14 @@ export interface Config {
   redis: boolean;
   /** redis: clients in the room, spread evenly over the server processes. */
   redisClients: number;
-  /** fanout: clients in the room. */
+  /** fanout and topic: clients in the room or the one topic. */
   fanoutClients: number;
+  /** topics: how many topics. */
+  topicCount: number;
+  /** topics: subscribers per topic (each message goes to fanoutClients / topicSize topics). */
+  topicSize: number;
+  /** topicmem: connections, each subscribed to 3 topics. */
+  subscribedConnections: number;
   /** fanout: messages in flight. */
   window: number;
   /** fanout and echo: message bytes. */
@@ -92,16 +115,22 @@ export interface Config {
 }
 
 /** The scenarios `--paired` measures: rates (not memory, which needs one server per process). */
-export const PAIRABLE: readonly ScenarioName[] = ["connrate", "echo", "large", "fanout"];
+export const PAIRABLE: readonly ScenarioName[] = ["connrate", "echo", "large", "fanout", "topic", "topics"];
 
 const USAGE = `npm run bench -- [flags]
   --quick               seconds-long smoke run (small sizes, 1 round), written to bench/results/quick
   --rounds N            rounds per measurement; medians are reported (default 3)
   --runtimes a,b        of ${TARGETS.map((t) => t.name).join(",")} (default all)
   --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")},redis (default all; redis: chat
-                        fan-out through a redis-server started for the run, 1-3 processes; not in --quick)
+                        fan-out through a redis-server started for the run, 1-3 processes; redis and
+                        topicmem are not in --quick unless named)
   --redis-clients N     clients in the Redis room (default 300)
-  --clients N           fan-out room size (default 500)
+  --clients N           fan-out room size, and the one topic's (default 500)
+  --topics N            many topics: how many (default 1000); each message goes to
+                        clients / topic-size of them in turn, so as many deliveries as to one topic
+  --topic-size N        many topics: subscribers of each (default 5)
+  --subscribed N        memory per subscription: connections, 3 topics each (default 10000;
+                        not in --quick unless named)
   --window N            fan-out messages in flight (default 100)
   --size N              fan-out/echo message bytes (default 64)
   --echo-clients N      ping-ponging clients (default 50)
@@ -113,8 +142,8 @@ const USAGE = `npm run bench -- [flags]
                         the flag it keeps none (keepHeaders: false), as the raw servers do
   --paired              polysocket and the raw server run at the same time on the server core, one
                         generator each, so other work on the machine slows both alike; the ratio
-                        is the inverse of their CPU cost per unit of work. connrate, echo, large
-                        and fanout only (default those), written to bench/paired
+                        is the inverse of their CPU cost per unit of work. connrate, echo, large,
+                        fanout, topic and topics only (default those), written to bench/paired
   --out DIR             output directory (default bench, or bench/paired with --paired)`;
 
 /** Parses the command line; prints usage and exits on --help or a bad flag. */
@@ -128,6 +157,9 @@ export function parseConfig(argv: string[]): Config {
       runtimes: { type: "string" },
       scenarios: { type: "string" },
       clients: { type: "string" },
+      topics: { type: "string" },
+      "topic-size": { type: "string" },
+      subscribed: { type: "string" },
       "redis-clients": { type: "string" },
       window: { type: "string" },
       size: { type: "string" },
@@ -160,15 +192,29 @@ export function parseConfig(argv: string[]): Config {
     throw new TypeError(`--paired measures ${PAIRABLE.join(", ")} only, not ${unpairable.join(", ")}`);
   }
   const redis = listed ? listed.includes("redis") : !quick;
+  const fanoutClients = num(values.clients, 500, 50);
+  const topicSize = num(values["topic-size"], 5, 5);
+  if (fanoutClients % topicSize) {
+    throw new TypeError(`--clients (${fanoutClients}) must be a multiple of --topic-size (${topicSize})`);
+  }
+  const topicCount = num(values.topics, 1000, 20);
+  if (fanoutClients / topicSize > topicCount) {
+    throw new TypeError(
+      `--topics (${topicCount}) must be at least --clients / --topic-size (${fanoutClients / topicSize})`,
+    );
+  }
   const others = listed?.filter((name) => name !== "redis").join(",");
   return {
     quick,
     rounds: num(values.rounds, 3, 1),
     targets: pick(TARGETS, values.runtimes, "runtime"),
-    scenarios: others === "" ? [] : pick(SCENARIOS, others, "scenario"),
+    scenarios: others === "" ? [] : scenarios(others, quick),
     redis,
     redisClients: num(values["redis-clients"], 300, 30),
-    fanoutClients: num(values.clients, 500, 50),
+    fanoutClients,
+    topicCount,
+    topicSize,
+    subscribedConnections: num(values.subscribed, 10_000, 1000),
     window: num(values.window, 100, 20),
     size: num(values.size, 64, 64),
     echoClients: num(values["echo-clients"], 50, 10),
@@ -182,6 +228,12 @@ export function parseConfig(argv: string[]): Config {
     paired,
     out: values.out ?? (quick ? "bench/results/quick" : paired ? "bench/paired" : "bench"),
   };
+}
+
+/** The scenarios listed, or by default all of them (in --quick, all but {@link NOT_QUICK}). */
+function scenarios(list: string | undefined, quick: boolean): Scenario[] {
+  if (list !== undefined || !quick) return pick(SCENARIOS, list, "scenario");
+  return SCENARIOS.filter((s) => !NOT_QUICK.includes(s.name));
 }
 
 function pick<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string): T[] {

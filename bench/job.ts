@@ -2,12 +2,18 @@
 
 /** One measurement, as the runner asks for it. */
 export interface Job {
-  scenario: "fanout" | "echo" | "memory" | "connrate" | "large";
+  scenario: "fanout" | "topics" | "echo" | "memory" | "connrate" | "large";
   url: string;
   /** fanout through Redis: the servers' URLs; clients connect to them in turn (`url` is the first). */
   urls?: string[];
   /** fanout: clients in the room; echo: clients ping-ponging; memory: idle connections; connrate: concurrent dialers; large: clients echoing. */
   clients: number;
+  /** topics: the topics the clients are spread over (client i subscribes to topic i mod topics). */
+  topics?: number;
+  /** topics: how many topics (in turn) the server publishes each message to. */
+  fan?: number;
+  /** memory: ask the server for connections it subscribes on the runner's command (`?subs`). */
+  subs?: boolean;
   /** fanout: messages in flight (sent, not yet seen by the first client; with `urls`, by the slowest server's). */
   window: number;
   /** Message size in bytes. */

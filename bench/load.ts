@@ -130,6 +130,51 @@ function incomplete(counts: number[], sent: number): Promise<number> {
   });
 }
 
+/**
+ * Topic fan-out: client i subscribes to topic i mod `topics` (its URL says so, and
+ * the server confirms with one message); messages go out round-robin from the
+ * clients, each published by the server to the next `fan` topics, so each is
+ * delivered clients × fan / topics times. At most `window` messages are in flight,
+ * counted over all deliveries (no one client sees every message).
+ */
+async function topicFanout(): Promise<LoadResult> {
+  const topics = job.topics ?? 1;
+  const fan = job.fan ?? 1;
+  const urls = Array.from({ length: topics }, (_, t) => `${job.url}?topic=${t}&topics=${topics}&fan=${fan}`);
+  let confirmed = 0;
+  let allIn = () => {};
+  const everyoneIn = new Promise<void>((resolve) => {
+    allIn = resolve;
+  });
+  const watch = (ws: WebSocket) => {
+    ws.onmessage = () => {
+      ws.onmessage = null;
+      if (++confirmed === job.clients) allIn();
+    };
+  };
+  const clients = await connectMany(job.url, job.clients, 50, urls, watch);
+  await everyoneIn;
+  const perMessage = (job.clients / topics) * fan;
+  const message = (n: number) => `${n} `.padEnd(job.size, "x");
+  let delivered = 0;
+  let sent = 0;
+  let running = true;
+  const pump = () => {
+    while (running && sent - delivered / perMessage < job.window)
+      clients[sent % clients.length]!.send(message(sent++));
+  };
+  for (const client of clients) {
+    client.onmessage = () => {
+      delivered++;
+      pump();
+    };
+  }
+  pump();
+  const result = await measure(() => delivered);
+  running = false;
+  return result;
+}
+
 /** Each client sends, waits for its echo, sends again; `large` is the same with big binary messages. */
 async function pingPong(payloadOf: (client: number) => string | Uint8Array): Promise<LoadResult> {
   const clients = await connectMany(`${job.url}?echo`, job.clients);
@@ -172,7 +217,7 @@ async function connRate(): Promise<LoadResult> {
 
 /** Opens idle connections and holds them until the runner (which reads the server's RSS) says so. */
 async function idle(): Promise<void> {
-  const sockets = await connectMany(job.url, job.clients);
+  const sockets = await connectMany(job.subs ? `${job.url}?subs` : job.url, job.clients);
   console.log(JSON.stringify({ ready: true }));
   for await (const _line of console) break;
   for (const ws of sockets) ws.close();
@@ -184,6 +229,8 @@ async function main(): Promise<void> {
       return idle();
     case "fanout":
       return print(await fanout());
+    case "topics":
+      return print(await topicFanout());
     case "echo":
       return print(await pingPong((i) => `${i} `.padEnd(job.size, "x")));
     case "large": {

@@ -130,6 +130,19 @@ export class ServerProcess extends JsonProcess {
     return (await this.next("rss", 10_000)).rss as number;
   }
 
+  /** The server's resident memory and JS heap in use, in bytes, read after a full GC. */
+  async memory(): Promise<{ rss: number; heap: number }> {
+    this.child.stdin!.write("rss\n");
+    const { rss, heap } = await this.next("rss", 10_000);
+    return { rss: rss as number, heap: heap as number };
+  }
+
+  /** Has the server subscribe its `?subs` connections to 3 topics each; resolves with the subscriptions made. */
+  async subscribeAll(): Promise<number> {
+    this.child.stdin!.write("subscribe\n");
+    return (await this.next("subscribed", 30_000)).subscribed as number;
+  }
+
   /** The server's process id (for CPU readings from /proc). */
   get pid(): number {
     return this.child.pid ?? 0;

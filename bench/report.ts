@@ -46,6 +46,8 @@ export interface Row {
    * which still compares servers when the generator, not the server, set the pace.
    */
   perServerCore: Record<Impl, number>;
+  /** topicmem: median JS heap growth per subscription, in bytes. */
+  heap?: Record<Impl, number>;
 }
 
 /** A ratio across targets, e.g. Node's polysocket fan-out over Bun's raw publish. */
@@ -144,6 +146,12 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
       polysocket: median(of("polysocket").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
       raw: median(of("raw").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
     },
+    ...(samples.some((s) => s.heap !== undefined) && {
+      heap: {
+        polysocket: median(of("polysocket").map((s) => s.heap ?? Number.NaN)),
+        raw: median(of("raw").map((s) => s.heap ?? Number.NaN)),
+      },
+    }),
   };
 }
 
@@ -175,6 +183,23 @@ function comparisons(rows: Row[]): Comparison[] {
       fanout("node", "polysocket"),
     ],
   ];
+  const rate = (target: string, scenario: string, impl: Impl) =>
+    rows.find((r) => r.target === target && r.scenario === scenario)?.[impl] ?? Number.NaN;
+  for (const target of TARGETS) {
+    for (const impl of ["polysocket", "raw"] as const) {
+      const who = impl === "polysocket" ? "polysocket" : target.rawLabel;
+      list.push([
+        `many topics / one topic, deliveries/s: ${who} on ${target.label}`,
+        rate(target.name, "topics", impl),
+        rate(target.name, "topic", impl),
+      ]);
+    }
+    list.push([
+      `one topic / chat fan-out (broadcast), deliveries/s: polysocket on ${target.label}`,
+      rate(target.name, "topic", "polysocket"),
+      rate(target.name, "fanout", "polysocket"),
+    ]);
+  }
   return list
     .filter(([, a, b]) => !Number.isNaN(a / b))
     .map(([what, a, b]) => ({ what, ratio: round(a / b) }));
@@ -211,7 +236,7 @@ export function renderTable(results: Results): string {
     });
     lines.push(`| ${info.title} (${info.unit}) | ${cells.join(" | ")} |`);
   }
-  lines.push("", ...boundNote(results), ...fanoutDetail(results));
+  lines.push("", ...boundNote(results), ...fanoutDetail(results), ...heapNote(results));
   const m = results.machine;
   const more = results.comparisons.map((c) => `- ${c.what}: **${c.ratio.toFixed(2)}x**`);
   const sizes = [
@@ -234,6 +259,11 @@ function settings(config: Results["config"]): string[] {
   return [
     ran("fanout") &&
       `fan-out ${config.fanoutClients} clients × ${config.size}-byte messages, ${config.window} in flight`,
+    ran("topic") && `one topic of ${config.fanoutClients} subscribers, ${config.window} messages in flight`,
+    ran("topics") &&
+      `many topics: ${config.topicCount} topics × ${config.topicSize} subscribers, each message published to the next ${config.fanoutClients / config.topicSize} topics in turn (as many deliveries as one topic)`,
+    ran("topicmem") &&
+      `memory per subscription: ${config.subscribedConnections} connections, RSS in no topic and then in 3 topics each`,
     ran("echo") && `echo ${config.echoClients} clients × ${config.size} bytes`,
     ran("memory") && `memory over ${config.idleConnections} idle connections`,
     `polysocket keeps ${config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}`,
@@ -290,6 +320,16 @@ function fanoutDetail(results: Results): string[] {
       return `| ${label(r.target).label} | ${cells.join(" | ")} |`;
     }),
   ];
+}
+
+/** memory per subscription: the JS heap's share of it (Bun keeps its native topics outside the heap). */
+function heapNote(results: Results): string[] {
+  const rows = results.rows.filter((r) => r.heap);
+  if (rows.length === 0) return [];
+  const each = rows.map(
+    (r) => `${label(r.target).label} ${formatNumber(r.heap!.polysocket)} / ${formatNumber(r.heap!.raw)}`,
+  );
+  return ["", `Memory per subscription, JS heap only (B/sub, polysocket / raw): ${each.join(", ")}.`];
 }
 
 const WIDTH = 760;

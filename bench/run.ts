@@ -6,7 +6,7 @@
  * `npm run bench -- --help` lists the flags.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type Config, parseConfig, type Scenario, type Target } from "./config.ts";
+import { type Config, OWN_PROCESS, parseConfig, type Scenario, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
 import { type Measurement, runLoad, ServerProcess, withIdleConnections } from "./processes.ts";
 import { runRedis } from "./redis.ts";
@@ -30,6 +30,8 @@ export interface Sample {
    * measurably slower with tens of thousands of them around.
    */
   timeWait?: number;
+  /** topicmem: the server's JS heap growth per subscription, in bytes (`value` is RSS). */
+  heap?: number;
 }
 
 export type Impl = "polysocket" | "raw";
@@ -44,20 +46,30 @@ function startServer(config: Config, target: Target, impl: Impl): Promise<Server
   return ServerProcess.start(target.runtime, file, env);
 }
 
-/** Starts a fresh server for `impl` on `target` and runs every scenario against it, memory first. */
+/**
+ * Starts a fresh server for `impl` on `target` and runs every scenario against it,
+ * memory first; a scenario of {@link OWN_PROCESS} gets a fresh server of its own.
+ */
 async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
-  const server = await startServer(config, target, impl);
+  const shared = config.scenarios.filter((s) => !OWN_PROCESS.includes(s.name));
+  const alone = config.scenarios.filter((s) => OWN_PROCESS.includes(s.name));
   const done: Sample[] = [];
-  try {
-    for (const scenario of config.scenarios) {
-      const sample = await runScenario(config, server, scenario);
-      done.push({ target: target.name, impl, scenario: scenario.name, round, ...sample });
-      progress(config, round, target, impl, scenario, sample);
+  for (const group of [shared, ...alone.map((s) => [s])]) {
+    if (group.length === 0) continue;
+    const server = await startServer(config, target, impl);
+    try {
+      for (const scenario of group) {
+        const sample = await runScenario(config, server, scenario);
+        done.push({ target: target.name, impl, scenario: scenario.name, round, ...sample });
+        progress(config, round, target, impl, scenario, sample);
+      }
+    } finally {
+      await server.kill();
     }
-  } finally {
-    await server.kill();
   }
-  return done;
+  // In the order of the scenarios, whichever process measured them.
+  const order = (sample: Sample) => config.scenarios.findIndex((s) => s.name === sample.scenario);
+  return done.sort((a, b) => order(a) - order(b));
 }
 
 /**
@@ -95,7 +107,7 @@ async function runPair(config: Config, target: Target, round: number): Promise<S
   return done;
 }
 
-type Measured = Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait">;
+type Measured = Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait" | "heap">;
 
 /**
  * A generator's measurement in the scenario's unit. `pairedWith`: the measurement
@@ -132,6 +144,7 @@ async function runScenario(config: Config, server: ServerProcess, scenario: Scen
   const job = jobFor(config, scenario, `ws://127.0.0.1:${server.port}/`);
   try {
     if (scenario.name === "memory") return { value: await idleMemory(server, job) };
+    if (scenario.name === "topicmem") return await subscriptionMemory(server, job);
     const timeWait = scenario.name === "connrate" ? timeWaitSockets() : undefined;
     const result = await quietestOf(config.retries, () => runLoad(job, server));
     return measured(scenario, result, timeWait);
@@ -173,6 +186,30 @@ async function idleMemory(server: ServerProcess, job: Job): Promise<number> {
   });
 }
 
+/**
+ * Memory per subscription, in bytes: the same connections measured (after a full
+ * GC) in no topic, then once the server has subscribed each to 3 topics. RSS is
+ * the value; the JS heap's growth is kept too (Bun's topics live outside it).
+ */
+async function subscriptionMemory(server: ServerProcess, job: Job): Promise<Measured> {
+  const settled = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return server.memory();
+  };
+  return withIdleConnections(job, async () => {
+    const before = await settled();
+    const subscriptions = await server.subscribeAll();
+    if (subscriptions !== job.clients * 3) {
+      throw new Error(`expected ${job.clients * 3} subscriptions, the server made ${subscriptions}`);
+    }
+    const after = await settled();
+    return {
+      value: (after.rss - before.rss) / subscriptions,
+      heap: (after.heap - before.heap) / subscriptions,
+    };
+  });
+}
+
 function jobFor(config: Config, scenario: Scenario, url: string): Job {
   const base = { url, warmupMs: config.warmupMs, measureMs: config.measureMs, window: config.window };
   switch (scenario.name) {
@@ -186,6 +223,22 @@ function jobFor(config: Config, scenario: Scenario, url: string): Job {
       return { ...base, scenario: "large", clients: 1, size: config.largeSize };
     case "fanout":
       return { ...base, scenario: "fanout", clients: config.fanoutClients, size: config.size };
+    case "topic":
+      return {
+        ...base,
+        scenario: "topics",
+        clients: config.fanoutClients,
+        size: config.size,
+        topics: 1,
+        fan: 1,
+      };
+    case "topics": {
+      const clients = config.topicCount * config.topicSize;
+      const fan = config.fanoutClients / config.topicSize; // as many deliveries per message as "topic"
+      return { ...base, scenario: "topics", clients, size: config.size, topics: config.topicCount, fan };
+    }
+    case "topicmem":
+      return { ...base, scenario: "memory", clients: config.subscribedConnections, size: 0, subs: true };
   }
 }
 

@@ -25,7 +25,8 @@ test("npm run bench -- --quick measures every scenario on every runtime", { time
     const { stdout } = await bench(["--quick", "--out", out]);
     expect(stdout).toContain("skipping the redis scenario"); // said, not silent (--scenarios redis runs it)
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
-    expect(results.rows).toHaveLength(4 * 5); // node, bun, deno, deno-node × five scenarios
+    // node, bun, deno, deno-node × memory, connrate, echo, large, fanout, topic, topics (not topicmem)
+    expect(results.rows).toHaveLength(4 * 7);
     for (const row of results.rows) {
       for (const value of [row.polysocket, row.raw]) {
         expect(Number.isFinite(value), `${row.target} ${row.scenario}`).toBe(true);
@@ -35,7 +36,10 @@ test("npm run bench -- --quick measures every scenario on every runtime", { time
         true,
       );
     }
-    expect(readFileSync(join(out, "results.md"), "utf8")).toContain("| chat fan-out");
+    const table = readFileSync(join(out, "results.md"), "utf8");
+    expect(table).toContain("| chat fan-out");
+    expect(table).toContain("| many topics fan-out (deliveries/s) |");
+    expect(table).toContain("many topics / one topic, deliveries/s: polysocket on Node");
     expect(readFileSync(join(out, "chart.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -64,8 +68,30 @@ test("npm run bench -- --quick --paired measures both servers side by side on ev
   }
 });
 
+test("npm run bench -- --quick --scenarios topicmem reads memory per subscription on every runtime", {
+  timeout: 120_000,
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
+  try {
+    await bench(["--quick", "--scenarios", "topicmem", "--out", out]);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    expect(results.rows).toHaveLength(4);
+    for (const row of results.rows) {
+      // RSS after a GC moves by pages: a tiny run may read 0 or less, but always a number.
+      for (const value of [row.polysocket, row.raw, row.heap.polysocket, row.heap.raw]) {
+        expect(Number.isFinite(value), `${row.target} topicmem`).toBe(true);
+      }
+    }
+    expect(readFileSync(join(out, "results.md"), "utf8")).toContain("Memory per subscription, JS heap only");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test("--paired refuses the scenarios it cannot pair", async () => {
   await expect(bench(["--paired", "--scenarios", "memory"])).rejects.toMatchObject({
-    stderr: expect.stringContaining("--paired measures connrate, echo, large, fanout only, not memory"),
+    stderr: expect.stringContaining(
+      "--paired measures connrate, echo, large, fanout, topic, topics only, not memory",
+    ),
   });
 });

@@ -1,11 +1,19 @@
 /**
  * What every benchmark server shares: it prints `{"ready":port}` once listening
- * and answers `rss` lines on stdin with `{"rss":bytes}` measured after a full GC,
- * so the runner can measure memory from outside without touching the server's port.
+ * and answers `rss` lines on stdin with `{"rss":bytes,"heap":bytes}` measured
+ * after a full GC, so the runner can measure memory from outside without
+ * touching the server's port; a `subscribe` line runs the server's
+ * `subscribe` command and answers `{"subscribed":count}`. It also reads the
+ * topic plan a topic-scenario client asks for in its URL.
  */
 
-/** Tells the runner the server listens on `port`, and starts answering its memory queries. */
-export function ready(port: number): void {
+/** What a server does on a runner's command; returns the subscriptions it made. */
+export interface Commands {
+  subscribe?: () => number;
+}
+
+/** Tells the runner the server listens on `port`, and starts answering its queries. */
+export function ready(port: number, commands: Commands = {}): void {
   console.log(JSON.stringify({ ready: port }));
   let pending = "";
   process.stdin.setEncoding("utf8");
@@ -13,7 +21,9 @@ export function ready(port: number): void {
     pending += chunk;
     let newline = pending.indexOf("\n");
     while (newline >= 0) {
-      if (pending.slice(0, newline).trim() === "rss") void reportRss();
+      const line = pending.slice(0, newline).trim();
+      if (line === "rss") void reportRss();
+      if (line === "subscribe") console.log(JSON.stringify({ subscribed: commands.subscribe?.() ?? 0 }));
       pending = pending.slice(newline + 1);
       newline = pending.indexOf("\n");
     }
@@ -27,7 +37,8 @@ async function reportRss(): Promise<void> {
     collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  console.log(JSON.stringify({ rss: process.memoryUsage().rss }));
+  const { rss, heapUsed } = process.memoryUsage();
+  console.log(JSON.stringify({ rss, heap: heapUsed }));
 }
 
 /** A full GC: `Bun.gc(true)` on Bun, `gc()` on V8 runtimes started with --expose-gc. */
@@ -40,4 +51,53 @@ function collectGarbage(): void {
 /** Whether a connection asked for echo (`?echo`) rather than chat fan-out. */
 export function wantsEcho(url: string): boolean {
   return url.includes("echo");
+}
+
+/**
+ * A topic-scenario client's plan, from its URL (`?topic=T&topics=N&fan=F`): it
+ * subscribes to topic T of N, and each of its messages is published to the next
+ * F topics in turn (all servers share one cursor, so messages spread over every
+ * topic). Undefined for other clients.
+ */
+export interface TopicPlan {
+  readonly topic: string;
+  readonly names: readonly string[];
+  readonly fan: number;
+}
+
+const topicNames = new Map<number, string[]>();
+
+/** The topic plan in `url`, or undefined if it asks for none. */
+export function topicPlan(url: string): TopicPlan | undefined {
+  if (!url.includes("topic=")) return undefined; // cheap for the other scenarios' clients
+  const query = new URLSearchParams(url.slice(url.indexOf("?") + 1));
+  const count = Number(query.get("topics") ?? 1);
+  if (!topicNames.has(count))
+    topicNames.set(
+      count,
+      Array.from({ length: count }, (_, t) => `t${t}`),
+    );
+  const all = topicNames.get(count)!;
+  return { topic: all[Number(query.get("topic"))]!, names: all, fan: Number(query.get("fan") ?? 1) };
+}
+
+let cursor = 0;
+
+/** Calls `publish` for each of the next `plan.fan` topics, in turn over all of them. */
+export function spread(plan: TopicPlan, publish: (topic: string) => void): void {
+  const { names, fan } = plan;
+  for (let i = 0; i < fan; i++) {
+    publish(names[cursor]!);
+    cursor = cursor + 1 === names.length ? 0 : cursor + 1;
+  }
+}
+
+/** Whether a connection is one the runner will subscribe on command (the topic memory scenario). */
+export function wantsSubscriptions(url: string): boolean {
+  return url.includes("subs");
+}
+
+/** The 3 topics of the `index`-th connection in the topic memory scenario: 3 of 1,000, all distinct. */
+export function memoryTopics(index: number): [string, string, string] {
+  return [`m${index % 1000}`, `m${(index + 333) % 1000}`, `m${(index + 667) % 1000}`];
 }

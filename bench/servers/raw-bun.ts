@@ -1,25 +1,52 @@
 /**
  * The raw Bun baseline: `Bun.serve` with native publish, as a user would write it
- * without polysocket. Echo for `?echo`, otherwise `server.publish` to everyone.
+ * without polysocket. Echo for `?echo`; for a topic plan (`?topic=…`), `ws.subscribe`
+ * and `server.publish` to the plan's topics; otherwise `server.publish` to everyone.
+ * `?subs` sockets subscribe to 3 topics each on the runner's `subscribe`.
  * Same websocket settings as polysocket's adapter (no idle timeout, no pings).
  */
-import { ready, wantsEcho } from "./control.ts";
+import type { ServerWebSocket } from "bun";
+import {
+  memoryTopics,
+  ready,
+  spread,
+  type TopicPlan,
+  topicPlan,
+  wantsEcho,
+  wantsSubscriptions,
+} from "./control.ts";
 
 const TOPIC = "all";
 
-const server = Bun.serve<{ echo: boolean }>({
+interface Data {
+  echo: boolean;
+  plan: TopicPlan | undefined;
+  subs: boolean;
+}
+
+const idle: ServerWebSocket<Data>[] = [];
+
+const server = Bun.serve<Data>({
   port: 0,
   hostname: "127.0.0.1",
   fetch(request, server) {
-    if (server.upgrade(request, { data: { echo: wantsEcho(request.url) } })) return undefined;
+    const url = request.url;
+    const data = { echo: wantsEcho(url), plan: topicPlan(url), subs: wantsSubscriptions(url) };
+    if (server.upgrade(request, { data })) return undefined;
     return new Response("Upgrade Required", { status: 426 });
   },
   websocket: {
     open(ws) {
-      if (!ws.data.echo) ws.subscribe(TOPIC);
+      if (ws.data.subs) idle.push(ws);
+      if (ws.data.plan) {
+        ws.subscribe(ws.data.plan.topic);
+        ws.send("subscribed");
+      } else if (!ws.data.echo) ws.subscribe(TOPIC);
     },
     message(ws, message) {
-      if (ws.data.echo) ws.send(message);
+      const { echo, plan } = ws.data;
+      if (echo) ws.send(message);
+      else if (plan) spread(plan, (topic) => server.publish(topic, message));
       else server.publish(TOPIC, message);
     },
     idleTimeout: 0,
@@ -27,4 +54,9 @@ const server = Bun.serve<{ echo: boolean }>({
   },
 });
 
-ready(server.port ?? 0);
+ready(server.port ?? 0, {
+  subscribe() {
+    for (const [i, ws] of idle.entries()) for (const topic of memoryTopics(i)) ws.subscribe(topic);
+    return idle.length * 3;
+  },
+});
