@@ -6,11 +6,11 @@
  * the engine. Adapters import this module, never the reverse.
  */
 import type { Connection } from "./connection.ts";
-import type { LazyUpgradeRequest } from "./headers.ts";
 import type { ResolvedOptions } from "./options.ts";
-import type { RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
+import type { IncomingRequest, RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
 
 export type {
+  IncomingRequest,
   NativeGroups,
   PendingOpen,
   Prepared,
@@ -50,7 +50,7 @@ export interface Engine {
    * upgrade the request keeps only the headers its connection keeps, copied out
    * of the runtime's request, so the adapter may answer the upgrade right after.
    */
-  route(request: LazyUpgradeRequest): RouteDecision | Promise<RouteDecision>;
+  route(request: IncomingRequest): RouteDecision | Promise<RouteDecision>;
   /**
    * Answers a request `route` refused: plain requests go to the user's `onRequest`
    * first, then get `decision`. Never rejects.

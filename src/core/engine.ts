@@ -8,7 +8,6 @@ import { type Connection, type ConnectionHost, control } from "./connection.ts";
 import { DrainWatch } from "./drain.ts";
 import { policyError, WebSocketError } from "./errors.ts";
 import { Groups } from "./groups.ts";
-import type { LazyUpgradeRequest } from "./headers.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
 import { answerRequest, type PlainAnswer } from "./http.ts";
@@ -17,7 +16,7 @@ import { IdleWatch } from "./idle.ts";
 import { InboundPolicy } from "./inbound.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
 import { classifySocketError } from "./socket-errors.ts";
-import type { RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
+import type { IncomingRequest, RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
 import { routeRequest } from "./upgrade-policy.ts";
 
 /** How long a connection closed for backpressure may take before it is dropped. */
@@ -89,7 +88,7 @@ export class ServerEngine implements Engine {
     this.#drain.stop();
   }
 
-  route(request: LazyUpgradeRequest): RouteDecision | Promise<RouteDecision> {
+  route(request: IncomingRequest): RouteDecision | Promise<RouteDecision> {
     const load = { shuttingDown: this.shuttingDown, openConnections: this.connections.size };
     const decision = routeRequest(this.#options, load, request, this.#report);
     if (!(decision instanceof Promise)) return this.#decided(request, decision);
@@ -101,7 +100,7 @@ export class ServerEngine implements Engine {
    * out of the runtime's request now: Deno refuses header reads once the upgrade is
    * answered, and on Bun the copy is smaller than the request's own headers.
    */
-  #decided(request: LazyUpgradeRequest, decision: RouteDecision): RouteDecision {
+  #decided(request: IncomingRequest, decision: RouteDecision): RouteDecision {
     if (decision.upgrade) request.keepHeaders(this.#options.keepHeaders);
     return decision;
   }

@@ -30,6 +30,7 @@ export {
 export {
   type BackpressureOptions,
   type HeartbeatOptions,
+  type IncomingRequest,
   type KeepHeaders,
   type NativeGroups,
   type Prepared,

@@ -83,6 +83,16 @@ export interface UpgradeRequest {
   readonly remoteAddress: string;
 }
 
+/**
+ * An upgrade request as an adapter hands it to the engine: once the engine
+ * accepts it, it keeps only the headers its connection keeps (copied out of the
+ * runtime's request, which may stop answering once the upgrade is answered).
+ */
+export interface IncomingRequest extends UpgradeRequest {
+  /** Keeps the headers `keep` names for `headers`, and lets go of the runtime's request. */
+  keepHeaders(keep: KeepHeaders): void;
+}
+
 /** The core's answer to a request: upgrade it (with data and subprotocol), or reply with plain HTTP. */
 export type RouteDecision =
   | {
