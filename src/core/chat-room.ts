@@ -17,7 +17,7 @@ import {
   type ResumePoint,
   type ServerFrame,
 } from "./resume-protocol.ts";
-import { rejectUnknown } from "./validate.ts";
+import { describe, rejectUnknown } from "./validate.ts";
 
 /** Options of a {@link ChatRoom}. */
 export interface ChatRoomOptions {
@@ -62,10 +62,15 @@ export class ChatRoom {
 
   /** Creates an empty room; throws `TypeError` for a bad `historyLimit`. */
   constructor(options: ChatRoomOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`options must be an object, got ${describe(options)}`);
+    }
     rejectUnknown(options, ["historyLimit", "broker", "onError"]);
     const { historyLimit = 1000 } = options;
     if (!Number.isInteger(historyLimit) || historyLimit < 0) {
-      throw new TypeError(`historyLimit must be a non-negative integer, got ${String(historyLimit)}`);
+      throw new TypeError(
+        `options.historyLimit must be a non-negative integer, got ${describe(historyLimit)}`,
+      );
     }
     this.#limit = historyLimit;
     this.#broker = options.broker;

@@ -17,7 +17,7 @@ import { InboundPolicy } from "./inbound.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
 import { classifySocketError } from "./socket-errors.ts";
 import type { IncomingRequest, RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
-import { routeRequest } from "./upgrade-policy.ts";
+import { lateRefusal, recheck, routeRequest, type ServerLoad } from "./upgrade-policy.ts";
 
 /** How long a connection closed for backpressure may take before it is dropped. */
 const BACKPRESSURE_GRACE_MS = 1000;
@@ -89,10 +89,14 @@ export class ServerEngine implements Engine {
   }
 
   route(request: IncomingRequest): RouteDecision | Promise<RouteDecision> {
-    const load = { shuttingDown: this.shuttingDown, openConnections: this.connections.size };
-    const decision = routeRequest(this.#options, load, request, this.#report);
+    const decision = routeRequest(this.#options, this.#load(), request, this.#report);
     if (!(decision instanceof Promise)) return this.#decided(request, decision);
-    return decision.then((decided) => this.#decided(request, decided));
+    // The server may have started shutting down or filled up while onUpgrade ran.
+    return decision.then((decided) => this.#decided(request, recheck(this.#options, this.#load(), decided)));
+  }
+
+  #load(): ServerLoad {
+    return { shuttingDown: this.shuttingDown, openConnections: this.connections.size };
   }
 
   /**
@@ -117,6 +121,10 @@ export class ServerEngine implements Engine {
     const { data, protocol = "", close } = accepted.upgrade ? accepted : {};
     const conn = control.create(transport, request, { id, data, protocol, host: this.#host });
     if (close) return refused(conn, close);
+    // Accepted, but the handshake finished after shutdown began or the server filled up
+    // (on Bun and Deno the socket opens after routing): close it before any hook sees it.
+    const late = lateRefusal(this.#options, this.#load());
+    if (late) return refused(conn, late);
     this.connections.set(id, conn);
     this.groups.opened(conn);
     this.#idle?.watch(conn);

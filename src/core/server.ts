@@ -158,11 +158,19 @@ export abstract class BaseServer {
   }
 }
 
-/** One connection as itself (no allocation on the common path), several as a set. */
+/**
+ * One connection as itself (no allocation on the common path, and Bun's native
+ * publish can leave one socket out), several as a set.
+ */
 function exceptOf(except: BroadcastOptions["except"]): Except {
   if (except === undefined || except instanceof Connection) return except;
-  if (Symbol.iterator in Object(except)) return new Set(except);
-  throw new TypeError("options.except must be a Connection or an iterable of them");
+  if (!(Symbol.iterator in Object(except))) {
+    throw new TypeError("options.except must be a Connection or an iterable of them");
+  }
+  const set = new Set(except);
+  if (set.size > 1) return set;
+  const [only] = set;
+  return only;
 }
 
 /** Awaits `promise`, or runs `onTimeout` if it is not settled after `ms`. */

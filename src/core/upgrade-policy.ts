@@ -48,6 +48,30 @@ function offeredProtocols(request: UpgradeRequest): string[] {
   return (request.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
 }
 
+/**
+ * An accepted upgrade checked again once `onUpgrade` has settled: the server
+ * may have begun shutting down or filled up meanwhile.
+ */
+export function recheck(options: ResolvedOptions, load: ServerLoad, decision: RouteDecision): RouteDecision {
+  if (!decision.upgrade || decision.close) return decision;
+  if (load.shuttingDown) return refuse(503, "Server shutting down");
+  if (load.openConnections >= options.maxConnections) return refuse(503, "Too many connections");
+  return decision;
+}
+
+/**
+ * The close for a socket whose handshake completed when it no longer may open:
+ * 1001 while shutting down, 1013 ("try again later") when the server is full.
+ */
+export function lateRefusal(
+  options: ResolvedOptions,
+  load: ServerLoad,
+): { code: number; reason: string } | undefined {
+  if (load.shuttingDown) return { code: 1001, reason: "server shutting down" };
+  if (load.openConnections >= options.maxConnections) return { code: 1013, reason: "too many connections" };
+  return undefined;
+}
+
 /** The path of a `/path?query` URL; no allocation when there is no query (most upgrades). */
 function pathOf(url: string): string {
   const query = url.indexOf("?");

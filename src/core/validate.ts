@@ -8,6 +8,7 @@
 export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
   if (typeof value === "function") return "a function";
   return `${typeof value} ${String(value)}`;

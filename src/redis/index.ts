@@ -61,7 +61,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "../core/broker.ts";
 import { ChatRoom, type ChatRoomOptions } from "../core/chat-room.ts";
 import { randomId } from "../core/id.ts";
-import { rejectUnknown } from "../core/validate.ts";
+import { describe, rejectUnknown } from "../core/validate.ts";
 
 /** Fewest entries the stream keeps, whatever the history limit: room for readers that lag a little. */
 export const MIN_RETAINED = 1000;
@@ -204,7 +204,7 @@ export class RedisBroker implements RoomBroker {
       throw new TypeError("heartbeatInterval must be positive and deadAfter longer than it");
     }
     if (!Number.isInteger(historyLimit) || historyLimit < 0) {
-      throw new TypeError(`historyLimit must be a non-negative integer, got ${String(historyLimit)}`);
+      throw new TypeError(`options.historyLimit must be a non-negative integer, got ${describe(historyLimit)}`);
     }
     // The braces keep both keys in one Redis Cluster slot, as the publish script needs.
     const base = `${prefix}:{${room}}`;

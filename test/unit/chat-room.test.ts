@@ -247,10 +247,10 @@ describe("ChatRoom: history, publish, native fan-out, options", () => {
       ),
     );
     expect(() => new ChatRoom({ historyLimit: -1 })).toThrow(
-      new TypeError("historyLimit must be a non-negative integer, got -1"),
+      new TypeError("options.historyLimit must be a non-negative integer, got number -1"),
     );
     expect(() => new ChatRoom({ historyLimit: 1.5 })).toThrow(
-      new TypeError("historyLimit must be a non-negative integer, got 1.5"),
+      new TypeError("options.historyLimit must be a non-negative integer, got number 1.5"),
     );
   });
 });
