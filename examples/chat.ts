@@ -15,12 +15,14 @@ import { chatPageHandler } from "../src/cli/page/handler.ts";
 
 const historyLimit = Number(process.env.HISTORY_LIMIT ?? 1000);
 const redisUrl = process.env.REDIS_URL;
+// A Redis that cannot be reached is one line too, and exit code 1.
 const chatRoom = redisUrl
-  ? await (await import("polysocket/redis")).redisChatRoom({
-      url: redisUrl,
-      room: process.env.CHAT_ROOM,
-      historyLimit,
-    })
+  ? await (await import("polysocket/redis"))
+      .redisChatRoom({ url: redisUrl, room: process.env.CHAT_ROOM, historyLimit })
+      .catch((error: Error) => {
+        console.error(`Chat server not started: Redis at ${redisUrl}: ${error.message}`);
+        process.exit(1);
+      })
   : new ChatRoom({ historyLimit });
 
 const server = new Server({

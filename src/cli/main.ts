@@ -49,11 +49,15 @@ async function chat(options: Parameters<typeof startChatServer>[0], io: CliIo): 
   }
   io.out(`WebSocket Chat Server started on ${server.url}`);
   io.out(`Chat page on ${server.pageUrl}`);
+  // A repeated signal (Ctrl-C under a wrapper delivers SIGINT twice) must not kill the shutdown.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.close();
     process.exit(0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   return undefined;
 }
