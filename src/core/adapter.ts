@@ -45,6 +45,8 @@ export interface Engine {
   readonly limits: EngineLimits;
   /** How this binding sends; called once, before any socket is accepted. */
   attach(wire: Wire): void;
+  /** Whether `url` (path and query) is on this server's path: a mounted server leaves the rest to its host. */
+  owns(url: string): boolean;
   /**
    * Decides what happens to a request, before any socket exists. On an accepted
    * upgrade the request keeps only the headers its connection keeps, copied out

@@ -17,7 +17,7 @@ import { InboundPolicy } from "./inbound.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
 import { classifySocketError } from "./socket-errors.ts";
 import type { IncomingRequest, RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
-import { lateRefusal, recheck, routeRequest, type ServerLoad } from "./upgrade-policy.ts";
+import { lateRefusal, pathOf, recheck, routeRequest, type ServerLoad } from "./upgrade-policy.ts";
 
 /** How long a connection closed for backpressure may take before it is dropped. */
 const BACKPRESSURE_GRACE_MS = 1000;
@@ -75,6 +75,10 @@ export class ServerEngine implements Engine {
 
   attach(wire: Wire): void {
     this.groups.wire = wire;
+  }
+
+  owns(url: string): boolean {
+    return pathOf(url) === this.#options.path;
   }
 
   /** Starts the server-wide timers; called once the port is bound. */

@@ -1,7 +1,7 @@
 /**
  * `BaseServer`: the public server API, shared by every runtime entry point.
  */
-import type { Adapter, Listener } from "./adapter.ts";
+import type { Adapter, Engine, Listener } from "./adapter.ts";
 import { Connection, checkTopic, topicKey } from "./connection.ts";
 import { ServerEngine } from "./engine.ts";
 import { listenError, WebSocketError } from "./errors.ts";
@@ -44,6 +44,8 @@ export abstract class BaseServer {
   #listener: Listener | undefined;
   #starting: Promise<ListenInfo> | undefined;
   #closing: Promise<void> | undefined;
+  /** Set once the server is mounted into a host server: what it releases when closed. */
+  #mount: { readonly handlers: unknown; readonly release: () => void } | undefined;
 
   /** Validates `options`; throws `TypeError` naming the first bad one. */
   constructor(options?: ServerOptions) {
@@ -79,12 +81,29 @@ export abstract class BaseServer {
    * Rejects with `WebSocketError` (`EADDRINUSE` when the port is taken).
    */
   listen(): Promise<ListenInfo> {
-    if (this.#starting || this.#closing) {
-      const error = new WebSocketError("ERR_SERVER_STATE", "listen() may be called once per server");
-      return Promise.reject(error);
+    if (this.#starting || this.#closing || this.#mount) {
+      const what = this.#mount ? "listen() on a server mounted into another" : "listen() may be called once per server";
+      return Promise.reject(new WebSocketError("ERR_SERVER_STATE", what));
     }
     this.#starting = this.#bind();
     return this.#starting;
+  }
+
+  /**
+   * The runtime's handlers for mounting this server into a host server (made
+   * once, by `make`), instead of `listen()`: the server then owns no port, and
+   * `close()` calls `release` and leaves the host running. Throws
+   * `WebSocketError` `ERR_SERVER_STATE` after `listen()` or `close()`.
+   */
+  protected mounted<H>(make: (engine: Engine) => H, release: (handlers: H) => void = () => undefined): H {
+    if (this.#mount) return this.#mount.handlers as H;
+    if (this.#starting || this.#closing) {
+      throw new WebSocketError("ERR_SERVER_STATE", "a server that listens (or closed) cannot be mounted");
+    }
+    const handlers = make(this.#engine);
+    this.#mount = { handlers, release: () => release(handlers) };
+    this.#engine.start();
+    return handlers;
   }
 
   async #bind(): Promise<ListenInfo> {
@@ -154,6 +173,7 @@ export abstract class BaseServer {
       for (const conn of engine.connections.values()) engine.drop(conn);
     });
     engine.stop();
+    this.#mount?.release();
     await this.#listener?.stop();
   }
 }

@@ -73,7 +73,7 @@ export function lateRefusal(
 }
 
 /** The path of a `/path?query` URL; no allocation when there is no query (most upgrades). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const query = url.indexOf("?");
   return query < 0 ? url : url.slice(0, query);
 }

@@ -12,8 +12,11 @@
 import type { Adapter } from "../../core/adapter.ts";
 import { BaseServer } from "../../core/server.ts";
 import { bunAdapter } from "./adapter.ts";
+import { type BunHandlers, type BunTransport, bunHandlers } from "./handlers.ts";
+import type { BunServer, BunWebSocketHandler } from "./types.ts";
 
 export * from "../../core/index.ts";
+export type { BunServer, BunWebSocketHandler };
 export { bunAdapter };
 
 /** A WebSocket server on Bun. */
@@ -21,5 +24,46 @@ export class Server extends BaseServer {
   /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(bunAdapter);
+  }
+
+  /**
+   * Hands a request from your own `Bun.serve` (its `fetch`, or a route) to this
+   * server: an upgrade on this server's path becomes a connection (`undefined`
+   * is returned, as Bun's `server.upgrade` wants); anything else gets the answer
+   * a server of its own would give (`onRequest`, 426, 404). Pass the
+   * `websocket` handlers to the same `Bun.serve`.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "polysocket/bun";
+   * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
+   * Bun.serve({
+   *   port: 8080,
+   *   fetch: (req, server) =>
+   *     new URL(req.url).pathname === ws.path ? ws.upgrade(req, server) : new Response("the app"),
+   *   websocket: ws.websocket,
+   * });
+   * ```
+   */
+  upgrade(
+    request: Request,
+    server: BunServer<unknown>,
+  ): Response | undefined | Promise<Response | undefined> {
+    return this.#handlers().fetch(request, server as BunServer<BunTransport>);
+  }
+
+  /**
+   * `Bun.serve`'s `websocket` option. Its events reach whichever polysocket server
+   * a socket belongs to, so several servers can share one `Bun.serve` (pass any
+   * one's): then the Bun-level limits of the one passed apply to all
+   * (`maxPayloadLength`, and `backpressureLimit` on native publish), while each
+   * server's own checks (`maxPayload`, backpressure on `send`) still apply to its connections.
+   */
+  get websocket(): BunWebSocketHandler<unknown> {
+    return this.#handlers().websocket as BunWebSocketHandler<unknown>;
+  }
+
+  #handlers(): BunHandlers {
+    return this.mounted(bunHandlers);
   }
 }

@@ -35,18 +35,21 @@ export interface BunServeOptions<Data> {
   idleTimeout: number;
   /** `undefined` once the request was upgraded. */
   fetch(request: Request, server: BunServer<Data>): Response | undefined | Promise<Response | undefined>;
-  websocket: {
-    open(ws: BunSocket<Data>): void;
-    message(ws: BunSocket<Data>, message: string | Uint8Array): void;
-    pong(ws: BunSocket<Data>): void;
-    close(ws: BunSocket<Data>, code: number, reason: string): void;
-    idleTimeout: number;
-    sendPings: boolean;
-    publishToSelf: boolean;
-    maxPayloadLength: number;
-    backpressureLimit: number;
-    closeOnBackpressureLimit: boolean;
-  };
+  websocket: BunWebSocketHandler<Data>;
+}
+
+/** `Bun.serve`'s `websocket` option, as polysocket fills it. */
+export interface BunWebSocketHandler<Data> {
+  open(ws: BunSocket<Data>): void;
+  message(ws: BunSocket<Data>, message: string | Uint8Array): void;
+  pong(ws: BunSocket<Data>): void;
+  close(ws: BunSocket<Data>, code: number, reason: string): void;
+  idleTimeout: number;
+  sendPings: boolean;
+  publishToSelf: boolean;
+  maxPayloadLength: number;
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
 }
 
 /** The global `Bun`, as far as the adapter uses it. */
