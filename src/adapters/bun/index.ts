@@ -35,14 +35,12 @@ export class Server extends BaseServer {
    *
    * @example
    * ```ts
-   * import { Server } from "polysocket/bun";
+   * import { type BunServer, Server } from "polysocket/bun";
    * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
-   * Bun.serve({
-   *   port: 8080,
-   *   fetch: (req, server) =>
-   *     new URL(req.url).pathname === ws.path ? ws.upgrade(req, server) : new Response("the app"),
-   *   websocket: ws.websocket,
-   * });
+   * // Your own Bun.serve's fetch, with polysocket's path beside the app's routes:
+   * const fetch = (req: Request, server: BunServer<unknown>) =>
+   *   new URL(req.url).pathname === ws.path ? ws.upgrade(req, server) : new Response("the app");
+   * console.log("Bun.serve({ port: 8080, fetch, websocket: ws.websocket })", typeof fetch);
    * ```
    */
   upgrade(

@@ -34,6 +34,7 @@ export class Server extends BaseServer {
    *
    * @example
    * ```ts
+   * /// <reference lib="deno.ns" />
    * import { Server } from "polysocket/deno";
    * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
    * Deno.serve({ port: 8080 }, (req, info) =>

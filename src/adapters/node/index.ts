@@ -44,7 +44,7 @@ export class Server extends BaseServer {
    * own settings apply to the request before this (e.g. `headersTimeout`).
    *
    * @example
-   * ```ts
+   * ```ts run=no
    * import { createServer } from "node:http";
    * import { Server } from "polysocket/node";
    * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
@@ -71,8 +71,9 @@ export class Server extends BaseServer {
    * Serves WebSocket upgrades on this server's path of `host`; its plain requests
    * stay the host's. Several polysocket servers may attach to one host, on
    * different paths; an upgrade none of them takes is left to the host's other
-   * `upgrade` listeners, or answered 404 when it has none. `close()` detaches
-   * (1001 to this server's connections) and never closes the host.
+   * `upgrade` listeners, or answered 404 when it has none. `close()` sends 1001
+   * to this server's connections, answers later upgrades on its path with 503,
+   * and never closes the host.
    */
   attach(host: UpgradeHost): this {
     this.#handlers();
@@ -84,17 +85,12 @@ export class Server extends BaseServer {
       servers = mine;
     }
     servers.add(this);
-    this.#hosts.add(servers);
     return this;
   }
 
-  readonly #hosts = new Set<Set<Server>>();
-
   #handlers(): NodeHandlers {
-    return this.mounted(nodeHandlers, (handlers) => {
-      for (const servers of this.#hosts) servers.delete(this);
-      handlers.close();
-    });
+    // Closed, a server stays attached: upgrades on its path get 503, as on Bun and Deno.
+    return this.mounted(nodeHandlers, (handlers) => handlers.close());
   }
 }
 
