@@ -82,7 +82,9 @@ export abstract class BaseServer {
    */
   listen(): Promise<ListenInfo> {
     if (this.#starting || this.#closing || this.#mount) {
-      const what = this.#mount ? "listen() on a server mounted into another" : "listen() may be called once per server";
+      const what = this.#mount
+        ? "listen() on a server mounted into another"
+        : "listen() may be called once per server";
       return Promise.reject(new WebSocketError("ERR_SERVER_STATE", what));
     }
     this.#starting = this.#bind();

@@ -204,7 +204,9 @@ export class RedisBroker implements RoomBroker {
       throw new TypeError("heartbeatInterval must be positive and deadAfter longer than it");
     }
     if (!Number.isInteger(historyLimit) || historyLimit < 0) {
-      throw new TypeError(`options.historyLimit must be a non-negative integer, got ${describe(historyLimit)}`);
+      throw new TypeError(
+        `options.historyLimit must be a non-negative integer, got ${describe(historyLimit)}`,
+      );
     }
     // The braces keep both keys in one Redis Cluster slot, as the publish script needs.
     const base = `${prefix}:{${room}}`;

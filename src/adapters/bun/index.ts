@@ -38,16 +38,14 @@ export class Server extends BaseServer {
    * import { type BunServer, Server } from "polysocket/bun";
    * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
    * // Your own Bun.serve's fetch, with polysocket's path beside the app's routes:
-   * const fetch = (req: Request, server: BunServer<unknown>) =>
+   * const fetch = (req: Request, server: BunServer<never>) =>
    *   new URL(req.url).pathname === ws.path ? ws.upgrade(req, server) : new Response("the app");
    * console.log("Bun.serve({ port: 8080, fetch, websocket: ws.websocket })", typeof fetch);
    * ```
    */
-  upgrade(
-    request: Request,
-    server: BunServer<unknown>,
-  ): Response | undefined | Promise<Response | undefined> {
-    return this.#handlers().fetch(request, server as BunServer<BunTransport>);
+  upgrade(request: Request, server: BunServer<never>): Response | undefined | Promise<Response | undefined> {
+    // Any Bun.serve's server, whatever `data` type it declares: the socket's data is polysocket's.
+    return this.#handlers().fetch(request, server as unknown as BunServer<BunTransport>);
   }
 
   /**
