@@ -24,7 +24,7 @@ export { ReadyState } from "./types.ts";
 /** The limits an adapter hands to its runtime's native settings. */
 export type EngineLimits = Pick<
   ResolvedOptions,
-  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure"
+  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure" | "tls"
 >;
 
 /**

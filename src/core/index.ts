@@ -11,7 +11,7 @@ export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage }
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
-export type { CloseInfo, ResolvedOptions, ServerHooks, ServerOptions } from "./options.ts";
+export type { CloseInfo, ResolvedOptions, ResolvedTls, ServerHooks, ServerOptions } from "./options.ts";
 export {
   type ClientFrame,
   RESUME_PARAM,
@@ -39,6 +39,7 @@ export {
   type Refusal,
   type RequestHandler,
   type RouteDecision,
+  type TlsOptions,
   type Transport,
   type UpgradeAccept,
   type UpgradeReject,

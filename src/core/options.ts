@@ -10,6 +10,7 @@ import type {
   RateLimitOptions,
   Refusal,
   RequestHandler,
+  TlsOptions,
   UpgradeRequest,
   UpgradeResult,
 } from "./types.ts";
@@ -19,12 +20,16 @@ export type {
   HeartbeatOptions,
   RateLimitOptions,
   Refusal,
+  TlsOptions,
   UpgradeAccept,
   UpgradeReject,
   UpgradeResult,
 } from "./types.ts";
 
+import { type ResolvedTls, resolveTls } from "./tls.ts";
 import { describe, rejectUnknown } from "./validate.ts";
+
+export type { ResolvedTls };
 
 export { describe };
 
@@ -99,6 +104,11 @@ export interface ServerOptions extends ServerHooks {
    */
   keepHeaders?: boolean | readonly string[];
   /**
+   * Serves `wss://` (and `https://` for `onRequest`) on the port: PEM `cert` and `key`,
+   * strings or bytes. Default: none (plain `ws://`). A mounted server leaves TLS to its host.
+   */
+  tls?: TlsOptions;
+  /**
    * Answers plain HTTP requests (anything but a WebSocket upgrade) on the same port.
    * Return `undefined` to keep polysocket's answer: 426 on `path`, 404 elsewhere.
    * A throw or rejection goes to `onError` and the client gets 500.
@@ -136,6 +146,8 @@ export interface ResolvedOptions extends ServerHooks {
   readonly maxInvalidMessages: number;
   /** See {@link ServerOptions.keepHeaders}; listed names in lower case. */
   readonly keepHeaders: KeepHeaders;
+  /** See {@link ServerOptions.tls}; PEM bytes decoded to text. */
+  readonly tls: ResolvedTls | undefined;
 }
 
 /** Defaults shared by every runtime (see the README's options table). */
@@ -180,6 +192,7 @@ const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
   "rateLimit",
   "maxInvalidMessages",
   "keepHeaders",
+  "tls",
   ...HOOKS,
 ];
 
@@ -224,6 +237,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       1,
     ),
     keepHeaders: keepHeaders(options.keepHeaders),
+    tls: resolveTls(options.tls),
   };
 }
 

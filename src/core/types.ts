@@ -187,3 +187,21 @@ export interface RateLimitOptions {
   /** Window length in milliseconds. */
   per: number;
 }
+
+/**
+ * TLS for a server of polysocket's own: `wss://` and `https://` on one port.
+ * PEM text, as a string or its bytes (what `readFileSync(path)` returns), never a file path.
+ */
+export interface TlsOptions {
+  /** The server's certificate in PEM, optionally followed by the intermediates of its chain. */
+  cert: string | Uint8Array;
+  /** Its private key in PEM (PKCS#8, PKCS#1 or SEC1); encrypted keys need `passphrase`. */
+  key: string | Uint8Array;
+  /**
+   * Intermediate CA certificates in PEM, sent after `cert` so that a client trusting only
+   * the root can build the chain. Not used to verify clients (no client certificates).
+   */
+  ca?: string | Uint8Array;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
+}

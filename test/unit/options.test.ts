@@ -8,7 +8,7 @@ import { FakeServer } from "./fake-runtime.ts";
 
 const KNOWN =
   "port, hostname, path, maxPayload, heartbeat, idleTimeout, handshakeTimeout, maxConnections, " +
-  "backpressure, allowedOrigins, rateLimit, maxInvalidMessages, keepHeaders, onUpgrade, onConnect, " +
+  "backpressure, allowedOrigins, rateLimit, maxInvalidMessages, keepHeaders, tls, onUpgrade, onConnect, " +
   "onMessage, onBinary, onDrain, onDisconnect, onError, validate, onRequest";
 
 const HOOKS = [

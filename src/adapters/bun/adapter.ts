@@ -26,6 +26,7 @@ async function listen(engine: Engine): Promise<Listener> {
     // connection, a kept-alive connection left silent, a pending onUpgrade. Whole seconds, max 255,
     // on the same 4 s sweep (README: runtime differences).
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
+    ...(limits.tls ? { tls: limits.tls } : {}),
     fetch: handlers.fetch,
     websocket: handlers.websocket,
   });

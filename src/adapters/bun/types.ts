@@ -33,6 +33,8 @@ export interface BunServeOptions<Data> {
   hostname: string;
   /** Seconds an HTTP connection may idle (the handshake timeout). */
   idleTimeout: number;
+  /** PEM text; `ca` is sent after `cert` as the chain, `passphrase` decrypts `key`. */
+  tls?: { cert: string; key: string; ca?: string; passphrase?: string };
   /** `undefined` once the request was upgraded. */
   fetch(request: Request, server: BunServer<Data>): Response | undefined | Promise<Response | undefined>;
   websocket: BunWebSocketHandler<Data>;

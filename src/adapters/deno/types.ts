@@ -25,10 +25,19 @@ export interface DenoHttpServer {
   shutdown(): Promise<void>;
 }
 
+/** The options of `Deno.serve` the adapter passes: `cert` (the whole chain) and `key` in PEM for TLS. */
+export interface DenoServeOptions {
+  port: number;
+  hostname: string;
+  onListen: () => void;
+  cert?: string;
+  key?: string;
+}
+
 /** The global `Deno`, as far as the adapter uses it. */
 export interface DenoGlobal {
   serve(
-    options: { port: number; hostname: string; onListen: () => void },
+    options: DenoServeOptions,
     handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoHttpServer;
   upgradeWebSocket(

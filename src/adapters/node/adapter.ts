@@ -1,9 +1,11 @@
 /**
- * Node.js adapter: a `node:http` server of polysocket's own, with the handlers
- * of handlers.ts on it (the same ones a mounted server hands to the user's).
+ * Node.js adapter: a `node:http` server of polysocket's own (`node:https` with
+ * the `tls` option), with the handlers of handlers.ts on it (the same ones a
+ * mounted server hands to the user's).
  * @see https://github.com/websockets/ws/blob/master/doc/ws.md
  */
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Adapter, Engine, EngineLimits, Listener } from "../../core/adapter.ts";
 import { type NodeHandlers, nodeHandlers, refuse } from "./handlers.ts";
@@ -15,13 +17,24 @@ const NOT_FOUND = { upgrade: false, status: 404, body: "Not Found" } as const;
 
 async function listen(engine: Engine): Promise<Listener> {
   const handlers = nodeHandlers(engine);
-  const http = createServer(httpLimits(engine.limits), handlers.request);
+  const http = serve(engine.limits, handlers.request);
   http.on("upgrade", (req, socket, head) => {
     if (!handlers.upgrade(req, socket, head)) refuse(socket, NOT_FOUND);
   });
   await bindPort(http, engine.limits.port, engine.limits.hostname);
   http.on("error", (error) => engine.error(error));
   return { port: (http.address() as AddressInfo).port, stop: () => stop(http, handlers) };
+}
+
+/** `node:https` with the `tls` option (the same request and upgrade events), else `node:http`. */
+function serve(limits: EngineLimits, request: NodeHandlers["request"]): Server {
+  const { tls } = limits;
+  if (!tls) return createServer(httpLimits(limits), request);
+  // tls.Server's own handshakeTimeout (default 120 s) covers a client that connects and never
+  // finishes the TLS handshake: node:http's timeouts only start once it has.
+  const options = { ...httpLimits(limits), ...tls, handshakeTimeout: limits.handshakeTimeout };
+  // An https.Server is an http.Server with TLS in front; its types only lack that lineage.
+  return createTlsServer(options, request) as unknown as Server;
 }
 
 /**

@@ -16,7 +16,9 @@ export function toFetchRequest(req: IncomingMessage): Request {
   }
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(`http://${host}${req.url ?? "/"}`, {
+  // A TLS socket (node:https) says so, as Bun and Deno do with an https:// URL.
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  return new Request(`${scheme}://${host}${req.url ?? "/"}`, {
     method,
     headers,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
