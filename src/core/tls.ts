@@ -32,12 +32,19 @@ export function resolveTls(value: TlsOptions | undefined): ResolvedTls | undefin
     throw new TypeError(`options.tls must be an object with cert and key, got ${describe(value)}`);
   }
   rejectUnknown(value, FIELDS, "options.tls");
-  const cert = pem("cert", value.cert, "a PEM certificate", (text) => text.includes(CERTIFICATE));
-  const key = pem("key", value.key, "a PEM private key", (text) => PRIVATE_KEY.test(text));
+  const certificate = {
+    what: "a PEM certificate",
+    armour: CERTIFICATE,
+    fits: (text: string) => text.includes(CERTIFICATE),
+  };
+  const cert = pem("cert", value.cert, certificate);
+  const key = pem("key", value.key, {
+    what: "a PEM private key",
+    armour: "-----BEGIN ... PRIVATE KEY-----",
+    fits: (text) => PRIVATE_KEY.test(text),
+  });
   const ca =
-    value.ca === undefined
-      ? undefined
-      : pem("ca", value.ca, "PEM certificates", (text) => text.includes(CERTIFICATE));
+    value.ca === undefined ? undefined : pem("ca", value.ca, { ...certificate, what: "PEM certificates" });
   const { passphrase } = value;
   if (passphrase !== undefined && (typeof passphrase !== "string" || passphrase === "")) {
     throw new TypeError(`options.tls.passphrase must be a non-empty string, got ${describe(passphrase)}`);
@@ -53,15 +60,24 @@ export function resolveTls(value: TlsOptions | undefined): ResolvedTls | undefin
   };
 }
 
+/** What a PEM field must hold: its name in messages, the armour line to look for, the check. */
+interface PemKind {
+  readonly what: string;
+  readonly armour: string;
+  fits(text: string): boolean;
+}
+
 /** PEM text from a string or its bytes, or a `TypeError` saying what `name` must hold. */
-function pem(name: string, value: unknown, what: string, fits: (text: string) => boolean): string {
+function pem(name: string, value: unknown, { what, armour, fits }: PemKind): string {
   const text = value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
   if (typeof text !== "string") {
     throw new TypeError(`options.tls.${name} must be ${what} (a string or bytes), got ${describe(value)}`);
   }
   if (!fits(text)) {
     const got = value instanceof Uint8Array ? `${value.length} bytes` : describe(preview(text));
-    throw new TypeError(`options.tls.${name} must be ${what} (its text, not a file path), got ${got}`);
+    throw new TypeError(
+      `options.tls.${name} must be ${what} (text with ${armour}, not a file path), got ${got}`,
+    );
   }
   return text;
 }
