@@ -56,7 +56,17 @@ async function runImpl(config: Config, target: Target, impl: Impl, round: number
   const done: Sample[] = [];
   for (const group of [shared, ...alone.map((s) => [s])]) {
     if (group.length === 0) continue;
-    const server = await startServer(config, target, impl);
+    const server = await startServer(config, target, impl).catch((error: Error) => {
+      // A server that cannot start fails its scenarios of this round, not the whole run.
+      console.error(
+        `  ! ${target.name} ${impl} did not start: ${error.message.split("\n").slice(0, 4).join(" ")}`,
+      );
+      for (const scenario of group) {
+        done.push({ target: target.name, impl, scenario: scenario.name, round, value: Number.NaN });
+      }
+      return undefined;
+    });
+    if (!server) continue;
     try {
       for (const scenario of group) {
         const sample = await runScenario(config, server, scenario);

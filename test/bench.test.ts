@@ -73,7 +73,7 @@ test("npm run bench -- --quick --scenarios topicmem reads memory per subscriptio
 }, async () => {
   const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
   try {
-    await bench(["--quick", "--scenarios", "topicmem", "--out", out]);
+    await bench(["--quick", "--scenarios", "topicmem", "--subscribed", "300", "--out", out]);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(results.rows).toHaveLength(4);
     for (const row of results.rows) {
