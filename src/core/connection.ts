@@ -16,7 +16,8 @@ const STATES: readonly ConnectionState[] = ["connecting", "open", "closing", "cl
 
 /** The groups of one server, as a connection uses them (see groups.ts). */
 export interface GroupHost {
-  join(conn: Connection, key: string): void;
+  /** Adds the connection; returns the key as the group keeps it (one string for all its members). */
+  join(conn: Connection, key: string): string;
   leave(conn: Connection, key: string): void;
   publish(key: string, message: string | Uint8Array, except?: Connection): number;
 }
@@ -44,8 +45,13 @@ export interface CloseRecord {
   readonly error?: WebSocketError;
 }
 
+/** The topics of a connection that never subscribed. */
+const NO_TOPICS: ReadonlySet<string> = new Set();
+
 /** The group key of a user topic; other keys (rooms' audiences) never collide with it. */
-export const topicKey = (topic: string): string => `t:${topic}`;
+export const topicKey = (topic: string): string => TOPIC + topic;
+
+const TOPIC = "t:";
 
 /** The most bytes a message can add to a send buffer: a 14-byte frame header, 3 UTF-8 bytes per UTF-16 unit. */
 function frameBound(message: string | Uint8Array): number {
@@ -73,10 +79,12 @@ export class Connection {
   #closeSent: CloseRecord | undefined;
   #ended = false;
   #dropped = 0;
-  /** Topics by the user's names. */
-  readonly #topics = new Set<string>();
-  /** Every group key this connection is in (topics and rooms' audiences), to leave them at the end. */
-  readonly #keys = new Set<string>();
+  /**
+   * Every group key this connection is in (its topics as `t:{name}`, and rooms'
+   * audiences), to leave them at the end; made on the first join (most
+   * connections never subscribe).
+   */
+  #keys: Set<string> | undefined;
 
   /** Created by the server's engine ({@link ConnectionControl.create}); users receive connections from hooks. */
   private constructor(
@@ -119,9 +127,12 @@ export class Connection {
     return this.#dropped;
   }
 
-  /** The topics this connection is subscribed to (a live, read-only view). */
+  /** The topics this connection is subscribed to (read-only; empty once it ended). */
   get topics(): ReadonlySet<string> {
-    return this.#topics;
+    if (this.#keys === undefined) return NO_TOPICS;
+    const topics = new Set<string>();
+    for (const key of this.#keys) if (key.startsWith(TOPIC)) topics.add(key.slice(TOPIC.length));
+    return topics;
   }
 
   /**
@@ -142,21 +153,19 @@ export class Connection {
    */
   subscribe(topic: string): void {
     checkTopic(topic);
-    if (this.#closeSent || this.#ended || this.#topics.has(topic)) return;
-    this.#topics.add(topic);
+    if (this.#closeSent || this.#ended) return;
     this.#join(topicKey(topic));
   }
 
   /** Leaves `topic`; does nothing if not subscribed. */
   unsubscribe(topic: string): void {
     checkTopic(topic);
-    if (!this.#topics.delete(topic)) return;
     this.#leave(topicKey(topic));
   }
 
   /** Whether this connection is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
-    return this.#topics.has(topic);
+    return this.#keys?.has(topicKey(topic)) ?? false;
   }
 
   /**
@@ -213,13 +222,13 @@ export class Connection {
   }
 
   #join(key: string): void {
-    if (this.#keys.has(key) || this.#ended) return;
-    this.#keys.add(key);
-    this.#host.groups.join(this, key);
+    if (this.#keys?.has(key) || this.#ended) return;
+    this.#keys ??= new Set();
+    this.#keys.add(this.#host.groups.join(this, key));
   }
 
   #leave(key: string): void {
-    if (!this.#keys.delete(key)) return;
+    if (!this.#keys?.delete(key)) return;
     this.#host.groups.leave(this, key);
   }
 
@@ -244,9 +253,8 @@ export class Connection {
   #markEnded(): boolean {
     if (this.#ended) return false;
     this.#ended = true;
-    for (const key of this.#keys) this.#host.groups.leave(this, key);
-    this.#keys.clear();
-    this.#topics.clear();
+    if (this.#keys) for (const key of this.#keys) this.#host.groups.leave(this, key);
+    this.#keys?.clear();
     return true;
   }
 
@@ -261,6 +269,7 @@ export class Connection {
       markEnded: (conn) => conn.#markEnded(),
       sendPrepared: (conn, message, prepared) => conn.#send(message, prepared),
       join: (conn, key) => conn.#join(key),
+      inGroup: (conn, key) => conn.#keys?.has(key) ?? false,
       leave: (conn, key) => conn.#leave(key),
       host: (conn) => conn.#host,
     } satisfies ConnectionControl);
@@ -293,6 +302,8 @@ export interface ConnectionControl {
   join(conn: Connection, key: string): void;
   /** Leaves an internal group. */
   leave(conn: Connection, key: string): void;
+  /** Whether the connection is in group `key`. */
+  inGroup(conn: Connection, key: string): boolean;
   /** The connection's server, as the connection sees it. */
   host(conn: Connection): ConnectionHost;
 }

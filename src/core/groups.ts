@@ -2,10 +2,11 @@
  * Groups: the one fan-out mechanism of a server. Topics, `broadcast` (the group
  * of everyone) and rooms' audiences are all groups. A message to a group is
  * prepared once (framed on Node) and handed to each member under the same
- * per-connection rules as `send`; where the runtime has native groups (Bun),
- * membership is mirrored into them and a message goes out in one native publish.
+ * per-connection rules as `send`. Where the runtime has native groups (Bun),
+ * membership lives there and here only as a count (a JS set of members on top
+ * of Bun's own cost ~9x its memory per subscription), and a message goes out in
+ * one native publish.
  */
-
 import { type Connection, control, type GroupHost } from "./connection.ts";
 import { type NativeGroups, ReadyState, type Wire } from "./types.ts";
 
@@ -15,28 +16,22 @@ export const EVERYONE = "*";
 /** Connections to leave out of a group message. */
 export type Except = Connection | ReadonlySet<Connection> | undefined;
 
-/** The members of one group, as the fan-out reads them. */
-interface Members {
-  readonly size: number;
-  has(conn: Connection): boolean;
-  [Symbol.iterator](): Iterator<Connection>;
+/** One group: its key (shared by every member's record of it), and its members or, natively, their count. */
+interface Group {
+  readonly key: string;
+  readonly members: Set<Connection> | undefined;
+  size: number;
 }
 
 /** Every group of one server, by key. */
 export class Groups implements GroupHost {
-  readonly #members = new Map<string, Set<Connection>>();
-  readonly #everyone: Members;
+  readonly #groups = new Map<string, Group>();
+  readonly #everyone: ReadonlyMap<string, Connection>;
   #wire: Wire = { prepare: (message) => message };
 
   /** `everyone`: the server's open connections (the engine keeps them). */
   constructor(everyone: ReadonlyMap<string, Connection>) {
-    this.#everyone = {
-      get size() {
-        return everyone.size;
-      },
-      has: (conn) => everyone.get(conn.id) === conn,
-      [Symbol.iterator]: () => everyone.values(),
-    };
+    this.#everyone = everyone;
   }
 
   /** The binding's way to send; set before any connection exists. */
@@ -54,17 +49,26 @@ export class Groups implements GroupHost {
     this.#wire.groups?.join(control.transport(conn), EVERYONE);
   }
 
-  join(conn: Connection, key: string): void {
-    const members = this.#members.get(key) ?? new Set<Connection>();
-    if (members.size === 0) this.#members.set(key, members);
-    members.add(conn);
-    this.#wire.groups?.join(control.transport(conn), key);
+  /** Adds `conn` (not a member yet) to group `key`; returns the key as the group keeps it. */
+  join(conn: Connection, key: string): string {
+    const native = this.#wire.groups;
+    let group = this.#groups.get(key);
+    if (group === undefined) {
+      group = { key, members: native ? undefined : new Set(), size: 0 };
+      this.#groups.set(key, group);
+    }
+    group.members?.add(conn);
+    group.size++;
+    native?.join(control.transport(conn), group.key);
+    return group.key;
   }
 
+  /** Removes `conn` (a member) from group `key`. */
   leave(conn: Connection, key: string): void {
-    const members = this.#members.get(key);
-    if (!members?.delete(conn)) return;
-    if (members.size === 0) this.#members.delete(key);
+    const group = this.#groups.get(key);
+    if (group === undefined) return;
+    group.members?.delete(conn);
+    if (--group.size === 0) this.#groups.delete(key);
     const transport = control.transport(conn);
     // A closed socket has left its native groups by itself.
     if (transport.readyState === ReadyState.OPEN) this.#wire.groups?.leave(transport, key);
@@ -72,47 +76,72 @@ export class Groups implements GroupHost {
 
   /** How many connections are in group `key`. */
   count(key: string): number {
-    return this.#members.get(key)?.size ?? 0;
+    return this.#groups.get(key)?.size ?? 0;
   }
 
   /** Sends `message` to every member of `key` but `except`; returns how many it was handed to. */
   publish(key: string, message: string | Uint8Array, except?: Except): number {
-    const members = this.#members.get(key);
-    return members ? this.#fanOut(key, members, message, except) : 0;
+    const group = this.#groups.get(key);
+    if (group === undefined) return 0;
+    const native = this.#wire.groups;
+    if (native) {
+      const inGroup = (conn: Connection) => control.inGroup(conn, key);
+      return nativePublish(native, key, group.size, inGroup, message, except);
+    }
+    return this.#sendEach(group.members as Set<Connection>, message, except);
   }
 
   /** Sends `message` to every open connection but `except`. */
   publishAll(message: string | Uint8Array, except?: Except): number {
-    return this.#fanOut(EVERYONE, this.#everyone, message, except);
+    const everyone = this.#everyone;
+    const native = this.#wire.groups;
+    if (native) {
+      const inGroup = (conn: Connection) => everyone.get(conn.id) === conn;
+      return nativePublish(native, EVERYONE, everyone.size, inGroup, message, except);
+    }
+    return this.#sendEach(everyone.values(), message, except);
   }
 
-  #fanOut(key: string, members: Members, message: string | Uint8Array, except: Except): number {
-    const single = except === undefined || isConnection(except);
-    const native = this.#wire.groups;
-    if (native && single) return nativePublish(native, key, members, message, except);
+  /** The message prepared once, then handed to each member under `send`'s rules. */
+  #sendEach(members: Iterable<Connection>, message: string | Uint8Array, except: Except): number {
     const prepared = this.#wire.prepare(message);
+    const several = except instanceof Set ? except : undefined;
     let handed = 0;
     for (const conn of members) {
-      if (single ? conn === except : (except as ReadonlySet<Connection>).has(conn)) continue;
+      if (conn === except || several?.has(conn)) continue;
       if (control.sendPrepared(conn, message, prepared)) handed++;
     }
     return handed;
   }
 }
 
-/** One native publish; the count is the members it went to (the runtime applies each one's limit). */
+/**
+ * One native publish; the count is the members it went to (the runtime applies
+ * each one's limit). One excepted member is left out by publishing from its
+ * socket; several leave the native group for the publish and join again.
+ */
 function nativePublish(
   native: NativeGroups,
   key: string,
-  members: Members,
+  size: number,
+  inGroup: (conn: Connection) => boolean,
   message: string | Uint8Array,
-  except: Connection | undefined,
+  except: Except,
 ): number {
-  const skip = except !== undefined && members.has(except);
-  native.publish(key, message, skip ? control.transport(except) : undefined);
-  return members.size - (skip ? 1 : 0);
+  if (except === undefined || (!(except instanceof Set) && !inGroup(except as Connection))) {
+    native.publish(key, message);
+    return size;
+  }
+  const skipped = [...asSet(except)].filter(inGroup).map((conn) => control.transport(conn));
+  if (skipped.length === 1) native.publish(key, message, skipped[0]);
+  else {
+    for (const transport of skipped) native.leave(transport, key);
+    native.publish(key, message);
+    for (const transport of skipped) native.join(transport, key);
+  }
+  return size - skipped.length;
 }
 
-function isConnection(except: Connection | ReadonlySet<Connection>): except is Connection {
-  return !(except instanceof Set);
+function asSet(except: Connection | ReadonlySet<Connection>): ReadonlySet<Connection> {
+  return except instanceof Set ? except : new Set([except as Connection]);
 }

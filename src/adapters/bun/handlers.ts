@@ -109,9 +109,9 @@ class BunGroups implements NativeGroups {
     (transport as BunTransport).ws.unsubscribe(this.#prefix + group);
   }
 
-  /** `ws.publish` reaches every subscriber but that socket. */
+  /** `ws.publish` reaches every subscriber but that socket (an open one: a closed socket publishes nothing). */
   publish(group: string, message: string | Uint8Array, except?: Transport): void {
-    if (except) (except as BunTransport).ws.publish(this.#prefix + group, message);
+    if (except?.readyState === 1) (except as BunTransport).ws.publish(this.#prefix + group, message);
     else this.server?.publish(this.#prefix + group, message);
   }
 }
