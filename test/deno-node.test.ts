@@ -4,6 +4,7 @@
  * The chat example and the client suite do not depend on the server adapter's mode.
  */
 import { browserSuite } from "./browser-suite.ts";
+import { compressionSuite } from "./compression-suite.ts";
 import { hardeningSuite } from "./hardening-suite.ts";
 import { DENO_NODE_ADAPTER } from "./harness/runtimes.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
@@ -14,6 +15,7 @@ import { topicsSuite } from "./topics-suite.ts";
 serverSuite("deno", DENO_NODE_ADAPTER);
 hardeningSuite("deno", DENO_NODE_ADAPTER);
 topicsSuite("deno", DENO_NODE_ADAPTER);
+compressionSuite("deno", DENO_NODE_ADAPTER);
 httpSuite("deno", DENO_NODE_ADAPTER);
 httpStatusSuite("deno", DENO_NODE_ADAPTER);
 browserSuite("deno", DENO_NODE_ADAPTER);

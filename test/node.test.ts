@@ -2,6 +2,7 @@
 import { browserSuite } from "./browser-suite.ts";
 import { chatSuite } from "./chat-suite.ts";
 import { clientSuite } from "./client-suite.ts";
+import { compressionSuite } from "./compression-suite.ts";
 import { hardeningSuite } from "./hardening-suite.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
@@ -11,6 +12,7 @@ import { topicsSuite } from "./topics-suite.ts";
 serverSuite("node");
 hardeningSuite("node");
 topicsSuite("node");
+compressionSuite("node");
 chatSuite("node");
 httpSuite("node");
 httpStatusSuite("node");

@@ -24,7 +24,14 @@ export { ReadyState } from "./types.ts";
 /** The limits an adapter hands to its runtime's native settings. */
 export type EngineLimits = Pick<
   ResolvedOptions,
-  "port" | "hostname" | "maxPayload" | "heartbeat" | "handshakeTimeout" | "backpressure" | "tls"
+  | "port"
+  | "hostname"
+  | "maxPayload"
+  | "heartbeat"
+  | "handshakeTimeout"
+  | "backpressure"
+  | "compression"
+  | "tls"
 >;
 
 /**

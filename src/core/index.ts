@@ -29,6 +29,7 @@ export {
 } from "./server.ts";
 export {
   type BackpressureOptions,
+  type CompressionOptions,
   type HeartbeatOptions,
   type IncomingRequest,
   type KeepHeaders,

@@ -5,6 +5,7 @@ import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
 import type {
   BackpressureOptions,
+  CompressionOptions,
   HeartbeatOptions,
   KeepHeaders,
   RateLimitOptions,
@@ -17,6 +18,7 @@ import type {
 
 export type {
   BackpressureOptions,
+  CompressionOptions,
   HeartbeatOptions,
   RateLimitOptions,
   Refusal,
@@ -90,6 +92,11 @@ export interface ServerOptions extends ServerHooks {
   maxConnections?: number;
   /** Per-connection write buffer policy. Default `{ limit: 4 MiB, policy: "close" }`. */
   backpressure?: BackpressureOptions;
+  /**
+   * permessage-deflate with clients that offer it: `true` for the defaults, or
+   * {@link CompressionOptions}. Default `false` (off). Declined on Deno's own WebSocket.
+   */
+  compression?: boolean | CompressionOptions;
   /** Origins a browser may connect from (list or predicate); others get 403. Default: any. */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
   /** Messages allowed per connection and window; past it the connection is closed with 1008. */
@@ -138,6 +145,8 @@ export interface ResolvedOptions extends ServerHooks {
   readonly maxConnections: number;
   /** See {@link ServerOptions.backpressure}. */
   readonly backpressure: Required<BackpressureOptions>;
+  /** See {@link ServerOptions.compression}; `false` when off. */
+  readonly compression: Required<CompressionOptions> | false;
   /** See {@link ServerOptions.allowedOrigins}; a list becomes a predicate. */
   readonly allowedOrigins: ((origin: string) => boolean) | undefined;
   /** See {@link ServerOptions.rateLimit}. */
@@ -156,12 +165,20 @@ export const DEFAULTS: {
   readonly heartbeat: Required<HeartbeatOptions>;
   readonly handshakeTimeout: number;
   readonly backpressure: Required<BackpressureOptions>;
+  readonly compression: Required<CompressionOptions>;
   readonly maxInvalidMessages: number;
 } = {
   maxPayload: 1_048_576, // 1 MiB
   heartbeat: { interval: 30_000, timeout: 10_000 },
   handshakeTimeout: 10_000,
   backpressure: { limit: 4_194_304, policy: "close" }, // 4 MiB
+  // What `compression: true` means: `ws`'s threshold and zlib limit, no context kept.
+  compression: {
+    threshold: 1024,
+    serverContextTakeover: false,
+    clientContextTakeover: false,
+    concurrency: 10,
+  },
   maxInvalidMessages: 5,
 };
 
@@ -188,6 +205,7 @@ const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
   "handshakeTimeout",
   "maxConnections",
   "backpressure",
+  "compression",
   "allowedOrigins",
   "rateLimit",
   "maxInvalidMessages",
@@ -229,6 +247,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     handshakeTimeout: count("handshakeTimeout", options.handshakeTimeout ?? DEFAULTS.handshakeTimeout, 1),
     maxConnections: count("maxConnections", options.maxConnections ?? Number.POSITIVE_INFINITY, 0),
     backpressure: backpressure(options.backpressure),
+    compression: compression(options.compression),
     allowedOrigins: origins(options.allowedOrigins),
     rateLimit: rateLimit(options.rateLimit),
     maxInvalidMessages: count(
@@ -281,6 +300,32 @@ function backpressure(value: ServerOptions["backpressure"]): ResolvedOptions["ba
     throw new TypeError(`options.backpressure.policy must be "close" or "drop", got ${describe(policy)}`);
   }
   return { limit: count("backpressure.limit", value?.limit ?? DEFAULTS.backpressure.limit, 1), policy };
+}
+
+const COMPRESSION_NAMES = ["threshold", "serverContextTakeover", "clientContextTakeover", "concurrency"];
+
+function compression(value: ServerOptions["compression"]): ResolvedOptions["compression"] {
+  if (value === undefined || value === false) return false;
+  if (value === true) return DEFAULTS.compression;
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`options.compression must be a boolean or an object, got ${describe(value)}`);
+  }
+  rejectUnknown(value, COMPRESSION_NAMES, "options.compression");
+  const defaults = DEFAULTS.compression;
+  return {
+    threshold: count("compression.threshold", value.threshold ?? defaults.threshold, 0),
+    serverContextTakeover: flag("compression.serverContextTakeover", value.serverContextTakeover, false),
+    clientContextTakeover: flag("compression.clientContextTakeover", value.clientContextTakeover, false),
+    concurrency: count("compression.concurrency", value.concurrency ?? defaults.concurrency, 1),
+  };
+}
+
+/** A boolean option, `fallback` when absent, or a TypeError naming it. */
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean")
+    throw new TypeError(`options.${name} must be a boolean, got ${describe(value)}`);
+  return value;
 }
 
 function origins(value: ServerOptions["allowedOrigins"]): ResolvedOptions["allowedOrigins"] {

@@ -180,6 +180,36 @@ export interface BackpressureOptions {
   policy?: "close" | "drop";
 }
 
+/**
+ * permessage-deflate (RFC 7692), negotiated with clients that offer it; off by
+ * default. Deno's own WebSocket cannot negotiate it: there the offer is declined
+ * and connections work uncompressed (README: runtime differences).
+ */
+export interface CompressionOptions {
+  /** Messages smaller than this many bytes go uncompressed. Default 1024. */
+  threshold?: number;
+  /**
+   * Keep the server's deflate context from one message to the next: smaller
+   * frames for similar messages, but a compressor per connection (~256 KiB on
+   * Node and Bun, 128 KiB window + 128 KiB state) and a message to N clients
+   * compressed N times. Default `false`: each message stands alone, so a
+   * published message is compressed once for every client.
+   */
+  serverContextTakeover?: boolean;
+  /**
+   * Let clients keep their deflate context: the server keeps a 32 KiB window
+   * per connection to inflate them. Default `false`: clients are told to reset
+   * after each message.
+   */
+  clientContextTakeover?: boolean;
+  /**
+   * Node only: zlib operations in flight at once (`ws` queues the rest), which
+   * bounds the memory and fragmentation of many sockets compressing together.
+   * One limit per process (the first server's applies). Default 10.
+   */
+  concurrency?: number;
+}
+
 /** A per-connection message rate: at most `messages` every `per` milliseconds. */
 export interface RateLimitOptions {
   /** Messages allowed in each window. */

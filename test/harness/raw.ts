@@ -12,6 +12,8 @@ const HANDSHAKE_WAIT_MS = 15_000;
 export interface RawFrame {
   opcode: number;
   payload: Buffer;
+  /** RSV1: the payload is compressed (permessage-deflate). */
+  rsv1: boolean;
 }
 
 export class RawPeer {
@@ -174,7 +176,8 @@ function parseFrame(buf: Buffer): { frame: RawFrame; size: number } | undefined 
     offset = 10;
   }
   if (buf.length < offset + length) return undefined;
-  return { frame: { opcode, payload: buf.subarray(offset, offset + length) }, size: offset + length };
+  const rsv1 = ((buf[0] as number) & 0x40) !== 0;
+  return { frame: { opcode, payload: buf.subarray(offset, offset + length), rsv1 }, size: offset + length };
 }
 
 /** Builds one client frame: masked unless told otherwise, with an honest or a declared length. */

@@ -8,7 +8,7 @@ import { FakeServer } from "./fake-runtime.ts";
 
 const KNOWN =
   "port, hostname, path, maxPayload, heartbeat, idleTimeout, handshakeTimeout, maxConnections, " +
-  "backpressure, allowedOrigins, rateLimit, maxInvalidMessages, keepHeaders, tls, onUpgrade, onConnect, " +
+  "backpressure, compression, allowedOrigins, rateLimit, maxInvalidMessages, keepHeaders, tls, onUpgrade, onConnect, " +
   "onMessage, onBinary, onDrain, onDisconnect, onError, validate, onRequest";
 
 const HOOKS = [
@@ -63,6 +63,24 @@ const BAD: ReadonlyArray<readonly [unknown, string]> = [
     { backpressure: { limt: 1 } },
     "options.backpressure.limt is not an option (did you mean limit?); known: limit, policy",
   ],
+  [{ compression: "deflate" }, 'options.compression must be a boolean or an object, got "deflate"'],
+  [
+    { compression: { threshold: -1 } },
+    "options.compression.threshold must be an integer >= 0, got number -1",
+  ],
+  [
+    { compression: { serverContextTakeover: 1 } },
+    "options.compression.serverContextTakeover must be a boolean, got number 1",
+  ],
+  [
+    { compression: { concurrency: 0 } },
+    "options.compression.concurrency must be an integer >= 1, got number 0",
+  ],
+  [
+    { compression: { treshold: 10 } },
+    "options.compression.treshold is not an option (did you mean threshold?); known: threshold, " +
+      "serverContextTakeover, clientContextTakeover, concurrency",
+  ],
   [{ allowedOrigins: "*" }, 'options.allowedOrigins must be a list of origins or a function, got "*"'],
   [{ allowedOrigins: [1] }, "options.allowedOrigins must be a list of origins or a function, got an array"],
   [{ rateLimit: true }, "options.rateLimit must be an object or false, got boolean true"],
@@ -115,6 +133,23 @@ describe("options", () => {
       heartbeat: false,
       backpressure: { limit: 4_194_304, policy: "drop" },
       maxPayload: Infinity,
+    });
+  });
+
+  test("compression: off by default; true is every default; given values override them", async () => {
+    expect((await FakeServer.start()).engine.limits.compression).toBe(false);
+    const defaults = {
+      threshold: 1024,
+      serverContextTakeover: false,
+      clientContextTakeover: false,
+      concurrency: 10,
+    };
+    expect((await FakeServer.start({ compression: true })).engine.limits.compression).toEqual(defaults);
+    const given = await FakeServer.start({ compression: { threshold: 0, clientContextTakeover: true } });
+    expect(given.engine.limits.compression).toEqual({
+      ...defaults,
+      threshold: 0,
+      clientContextTakeover: true,
     });
   });
 

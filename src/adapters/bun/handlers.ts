@@ -20,6 +20,7 @@ import { whenRouted } from "../../core/adapter.ts";
 import type { Connection } from "../../core/connection.ts";
 import { requestFromFetch } from "../../core/headers.ts";
 import { randomId } from "../../core/id.ts";
+import { bunDeflate, compressor } from "./compression.ts";
 import type { BunServer, BunSocket, BunWebSocketHandler } from "./types.ts";
 
 /** What a `Bun.serve` needs from one polysocket server. */
@@ -32,7 +33,8 @@ export interface BunHandlers {
 
 /** The handlers of one polysocket server, reporting to `engine`. */
 export function bunHandlers(engine: Engine): BunHandlers {
-  const groups = new BunGroups();
+  const compress = compressor(engine.limits);
+  const groups = new BunGroups(compress);
   // Bun's send and publish copy the bytes before they return: messages go as they are.
   engine.attach({ prepare: (message) => message, groups });
   return {
@@ -42,7 +44,7 @@ export function bunHandlers(engine: Engine): BunHandlers {
       return whenRouted(engine.route(request), (decided) => {
         if (!decided.upgrade) return engine.respond(req, request, decided);
         const headers = decided.protocol ? { "sec-websocket-protocol": decided.protocol } : undefined;
-        const data = new BunTransport(engine, request, decided);
+        const data = new BunTransport(engine, request, decided, compress);
         if (server.upgrade(req, { data, headers })) return undefined;
         return new Response("Bad WebSocket handshake", { status: 400 });
       });
@@ -88,6 +90,7 @@ function websocketHandler(limits: EngineLimits): BunWebSocketHandler<BunTranspor
     // Native publish bypasses per-connection sends: Bun applies the same limit to it.
     backpressureLimit: limits.backpressure.limit,
     closeOnBackpressureLimit: limits.backpressure.policy === "close",
+    perMessageDeflate: bunDeflate(limits),
   };
 }
 
@@ -100,6 +103,12 @@ class BunGroups implements NativeGroups {
   /** The `Bun.serve` the sockets belong to; known from the first request, before any socket exists. */
   server: BunServer<BunTransport> | undefined;
   readonly #prefix = `${randomId()}:`;
+  /** Whether a message is compressed (for the subscribers that negotiated it): once per publish. */
+  readonly #compress: (message: string | Uint8Array) => boolean;
+
+  constructor(compress: (message: string | Uint8Array) => boolean) {
+    this.#compress = compress;
+  }
 
   join(transport: Transport, group: string): void {
     (transport as BunTransport).ws.subscribe(this.#prefix + group);
@@ -111,8 +120,10 @@ class BunGroups implements NativeGroups {
 
   /** `ws.publish` reaches every subscriber but that socket (an open one: a closed socket publishes nothing). */
   publish(group: string, message: string | Uint8Array, except?: Transport): void {
-    if (except?.readyState === 1) (except as BunTransport).ws.publish(this.#prefix + group, message);
-    else this.server?.publish(this.#prefix + group, message);
+    const compress = this.#compress(message);
+    if (except?.readyState === 1)
+      (except as BunTransport).ws.publish(this.#prefix + group, message, compress);
+    else this.server?.publish(this.#prefix + group, message, compress);
   }
 }
 
@@ -126,10 +137,18 @@ export class BunTransport implements Transport {
 
   /** The engine of the polysocket server this socket belongs to. */
   readonly engine: Engine;
+  /** Whether a message is compressed, for a socket that negotiated it (one function per server). */
+  readonly #compress: (message: string | Uint8Array) => boolean;
 
-  constructor(engine: Engine, request: UpgradeRequest, accepted: RouteDecision) {
+  constructor(
+    engine: Engine,
+    request: UpgradeRequest,
+    accepted: RouteDecision,
+    compress: (message: string | Uint8Array) => boolean,
+  ) {
     this.engine = engine;
     this.#opening = { request, accepted };
+    this.#compress = compress;
   }
 
   /** The socket, for native publish; set before the core sees this transport. */
@@ -146,7 +165,8 @@ export class BunTransport implements Transport {
   }
 
   send(message: unknown): void {
-    this.ws.send(message as string | Uint8Array);
+    const data = message as string | Uint8Array;
+    this.ws.send(data, this.#compress(data));
   }
 
   close(code: number, reason: string): void {

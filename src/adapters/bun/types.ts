@@ -8,13 +8,14 @@
 export interface BunSocket<Data> {
   readonly readyState: number;
   readonly data: Data;
-  send(data: string | Uint8Array): number;
+  /** `compress`: deflate it, if the socket negotiated permessage-deflate. */
+  send(data: string | Uint8Array, compress?: boolean): number;
   close(code?: number, reason?: string): void;
   terminate(): void;
   getBufferedAmount(): number;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  publish(topic: string, data: string | Uint8Array): number;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   ping(data?: string | Uint8Array): number;
 }
 
@@ -22,7 +23,7 @@ export interface BunSocket<Data> {
 export interface BunServer<Data> {
   readonly port: number | undefined;
   upgrade(request: Request, options: { data: Data; headers?: Record<string, string> }): boolean;
-  publish(topic: string, data: string | Uint8Array): number;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   requestIP(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
@@ -52,6 +53,14 @@ export interface BunWebSocketHandler<Data> {
   maxPayloadLength: number;
   backpressureLimit: number;
   closeOnBackpressureLimit: boolean;
+  /** `false`, or which compressors permessage-deflate uses. */
+  perMessageDeflate: BunDeflate | false;
+}
+
+/** Bun's compressor choices, as far as the adapter uses them. */
+export interface BunDeflate {
+  compress: "shared" | "dedicated";
+  decompress: "shared" | "dedicated";
 }
 
 /** The global `Bun`, as far as the adapter uses it. */

@@ -8,8 +8,8 @@
  */
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
-import type { Engine, RouteDecision, UpgradeRequest } from "../../core/adapter.ts";
+import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from "ws";
+import type { Engine, EngineLimits, RouteDecision, UpgradeRequest } from "../../core/adapter.ts";
 import { whenRouted } from "../../core/adapter.ts";
 import { LazyUpgradeRequest } from "../../core/headers.ts";
 import { toFetchRequest, writeResponse } from "./fetch.ts";
@@ -31,12 +31,12 @@ export interface NodeHandlers {
 
 /** The handlers of one polysocket server, reporting to `engine`. */
 export function nodeHandlers(engine: Engine): NodeHandlers {
-  engine.attach(nodeWire); // no native groups: the core sends each member the frame built once
+  engine.attach(nodeWire(engine.limits)); // no native groups: the core sends each member the frame built once
   const protocols = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: engine.limits.maxPayload,
-    perMessageDeflate: false,
+    perMessageDeflate: perMessageDeflate(engine.limits),
     clientTracking: false, // the engine keeps the connections; a Set and a listener per socket less
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
   });
@@ -78,6 +78,20 @@ function bind(engine: Engine, ws: WebSocket, request: UpgradeRequest, accepted: 
   ws.on("pong", () => engine.pong(conn));
   ws.on("close", (code: number, reason: Buffer) => engine.closed(conn, code, reason.toString()));
   ws.on("error", (error: Error) => engine.error(error, conn));
+}
+
+/**
+ * The `compression` option as `ws`'s: `ws` negotiates, inflates (its `maxPayload`
+ * counts the inflated bytes: 1009 past it) and compresses what the shared frames cannot.
+ */
+function perMessageDeflate({ compression }: EngineLimits): PerMessageDeflateOptions | false {
+  if (!compression) return false;
+  return {
+    threshold: compression.threshold,
+    concurrencyLimit: compression.concurrency,
+    serverNoContextTakeover: !compression.serverContextTakeover,
+    clientNoContextTakeover: !compression.clientContextTakeover,
+  };
 }
 
 /** `upgrade` false: node:http handed the request over as plain HTTP. */

@@ -16,15 +16,23 @@
  * a sender with frames queued (compression), unfamiliar internals — takes
  * `ws`'s own path with the frame's payload.
  *
+ * With compression, a socket that negotiated permessage-deflate without server
+ * context takeover (and the full window) gets the message deflated once for all
+ * such sockets: raw DEFLATE up to a sync flush, its `00 00 ff ff` tail cut, in a
+ * frame with RSV1 set (RFC 7692 §7.2.1), made on first need. A socket that keeps
+ * context, or asked for a smaller window, takes `ws`'s own path, which compresses
+ * for it alone; so does everything under the threshold, which goes as a plain frame.
+ *
  * The transport wraps the `ws` socket rather than subclassing `ws`'s class: with a
  * subclass as `WebSocketServer`'s `WebSocket` option, V8 kept abandoning the
  * optimized code of the constructor and of `ws`'s `completeUpgrade` ("dependency
  * change", over and over under a connection storm) and ran them unoptimized.
  */
 import { setImmediate } from "node:timers";
+import { constants, deflateRawSync } from "node:zlib";
 import type { WebSocket } from "ws";
 import * as wsModule from "ws";
-import type { Transport, Wire } from "../../core/adapter.ts";
+import type { EngineLimits, Transport, Wire } from "../../core/adapter.ts";
 
 /** The parts of `ws`'s exported `Sender` used here (public, but not in @types/ws). */
 interface SenderStatic {
@@ -43,6 +51,13 @@ interface FrameOptions {
 interface WsInternals {
   _socket?: Writable;
   _sender?: { _state: number; _queue: unknown[] };
+  _extensions?: { "permessage-deflate"?: { params?: DeflateParams } };
+}
+
+/** The permessage-deflate parameters `ws` accepted for a socket. */
+interface DeflateParams {
+  server_no_context_takeover?: boolean;
+  server_max_window_bits?: number | boolean;
 }
 
 interface Writable {
@@ -59,15 +74,55 @@ const BINARY = 0x2;
 /** Frames up to this size are joined into one buffer: one write per client. */
 const JOIN_BELOW = 16 * 1024;
 
-/** One message framed for every socket: the frame's buffers, and its payload for `ws`'s own path. */
-export interface NodeFrame {
-  readonly chunks: Buffer[];
-  readonly payload: Buffer;
-  readonly binary: boolean;
+/** How a socket takes messages: plain frames, frames deflated once for all, or `ws`'s own compression. */
+enum Deflate {
+  Off,
+  Shared,
+  Own,
 }
 
-/** Frames each message once, for any number of sockets. */
-export const nodeWire: Wire = { prepare: frameOnce };
+/** The tail a sync flush leaves, which permessage-deflate cuts (RFC 7692 §7.2.1). */
+const SYNC_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** zlib's defaults, as `ws` deflates: a 15-bit window, so only sockets that accepted it share the frame. */
+const DEFLATE = { finishFlush: constants.Z_SYNC_FLUSH, windowBits: 15 } as const;
+
+/** One message framed for every socket: plain, deflated on first need, and its payload for `ws`'s own path. */
+export class NodeFrame {
+  readonly payload: Buffer;
+  readonly binary: boolean;
+  /** Whether sockets that negotiated compression get it compressed (it reaches the threshold). */
+  readonly compressible: boolean;
+  #chunks: Buffer[] | undefined;
+  #deflated: Buffer[] | undefined;
+
+  constructor(payload: Buffer, binary: boolean, compressible: boolean) {
+    this.payload = payload;
+    this.binary = binary;
+    this.compressible = compressible;
+  }
+
+  /** The plain frame, made once however many sockets take it. */
+  get chunks(): Buffer[] {
+    this.#chunks ??= frameChunks(this.payload, this.binary, false);
+    return this.#chunks;
+  }
+
+  /** The frame with the payload deflated, made once however many sockets take it. */
+  get deflated(): Buffer[] {
+    if (this.#deflated === undefined) {
+      const raw = deflateRawSync(this.payload, DEFLATE);
+      const cut = raw.subarray(raw.length - 4).equals(SYNC_TAIL) ? raw.subarray(0, raw.length - 4) : raw;
+      this.#deflated = frameChunks(cut, this.binary, true);
+    }
+    return this.#deflated;
+  }
+}
+
+/** Frames each message once, for any number of sockets; `compression` gives the threshold. */
+export function nodeWire({ compression }: EngineLimits): Wire {
+  const threshold = compression ? compression.threshold : Number.POSITIVE_INFINITY;
+  return { prepare: (message) => frameOnce(message, threshold) };
+}
 /** Sockets corked during this loop iteration; uncorked together in the check phase. */
 const corked: Writable[] = [];
 /** Marks a socket as in `corked` (cheaper than a Set lookup per message and client). */
@@ -76,9 +131,11 @@ const CORKED = Symbol("polysocket.corked");
 /** A `ws` socket as the core's transport; `send` writes a frame built once by {@link nodeWire}. */
 export class SharedFrameTransport implements Transport {
   readonly ws: WebSocket;
+  readonly #deflate: Deflate;
 
   constructor(ws: WebSocket) {
     this.ws = ws;
+    this.#deflate = deflateOf(ws);
   }
 
   get readyState(): number {
@@ -91,9 +148,10 @@ export class SharedFrameTransport implements Transport {
 
   send(message: unknown): void {
     const frame = message as NodeFrame;
-    const socket = idleSocket(this.ws);
-    if (socket === undefined) this.ws.send(frame.payload, { binary: frame.binary });
-    else writeCorked(socket, frame.chunks);
+    const compress = frame.compressible && this.#deflate !== Deflate.Off;
+    const socket = compress && this.#deflate === Deflate.Own ? undefined : idleSocket(this.ws);
+    if (socket === undefined) this.ws.send(frame.payload, { binary: frame.binary, compress });
+    else writeCorked(socket, compress ? frame.deflated : frame.chunks);
   }
 
   close(code: number, reason: string): void {
@@ -130,18 +188,34 @@ function idleSocket(ws: WebSocket): Writable | undefined {
 }
 
 /**
- * The message as one unmasked frame over a payload of its own (text encoded,
- * bytes copied: the caller may reuse its buffer at once): header and payload
- * joined into one buffer when small (one write instead of a writev of two).
+ * How `ws` agreed to compress for this socket: not at all, in frames this
+ * module deflates once (no server context, full window), or by `ws` itself.
  */
-function frameOnce(data: string | Uint8Array): NodeFrame {
-  const binary = typeof data !== "string";
+function deflateOf(ws: WebSocket): Deflate {
+  const extensions = (ws as unknown as WsInternals)._extensions;
+  if (extensions === undefined || ws.extensions === "") return Deflate.Off;
+  const params = extensions["permessage-deflate"]?.params;
+  if (params === undefined) return ws.extensions.includes("permessage-deflate") ? Deflate.Own : Deflate.Off;
+  const window = params.server_max_window_bits;
+  const fullWindow = window === undefined || window === true || window === DEFLATE.windowBits;
+  return params.server_no_context_takeover === true && fullWindow ? Deflate.Shared : Deflate.Own;
+}
+
+/**
+ * The message over a payload of its own (text encoded, bytes copied: the caller
+ * may reuse its buffer at once), framed plain; compressed on first need.
+ */
+function frameOnce(data: string | Uint8Array, threshold: number): NodeFrame {
   // Buffer.from copies a Uint8Array and encodes a string: either way the payload is ours.
   const payload = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
-  const options = { fin: true, opcode: binary ? BINARY : TEXT, mask: false, readOnly: true, rsv1: false };
+  return new NodeFrame(payload, typeof data !== "string", payload.length >= threshold);
+}
+
+/** One unmasked frame: header and payload joined into one buffer when small (one write instead of a writev of two). */
+function frameChunks(payload: Buffer, binary: boolean, rsv1: boolean): Buffer[] {
+  const options = { fin: true, opcode: binary ? BINARY : TEXT, mask: false, readOnly: true, rsv1 };
   const frame = Sender.frame(payload, options);
-  const chunks = payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
-  return { chunks, payload, binary };
+  return payload.length < JOIN_BELOW ? [Buffer.concat(frame)] : frame;
 }
 
 function writeCorked(socket: Writable, frame: Buffer[]): void {
