@@ -14,6 +14,7 @@ export const entries: Readonly<Record<string, string>> = {
   "./deno": "src/adapters/deno/index.ts",
   "./client": "src/client/index.ts",
   "./redis": "src/redis/index.ts",
+  "./hono": "src/hono/index.ts",
 };
 
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */
