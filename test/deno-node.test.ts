@@ -10,6 +10,7 @@ import { DENO_NODE_ADAPTER } from "./harness/runtimes.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
+import { tlsSuite } from "./tls-suite.ts";
 import { topicsSuite } from "./topics-suite.ts";
 
 serverSuite("deno", DENO_NODE_ADAPTER);
@@ -19,3 +20,4 @@ compressionSuite("deno", DENO_NODE_ADAPTER);
 httpSuite("deno", DENO_NODE_ADAPTER);
 httpStatusSuite("deno", DENO_NODE_ADAPTER);
 browserSuite("deno", DENO_NODE_ADAPTER);
+tlsSuite("deno", DENO_NODE_ADAPTER);

@@ -7,6 +7,7 @@ import { hardeningSuite } from "./hardening-suite.ts";
 import { httpStatusSuite } from "./http-status-suite.ts";
 import { httpSuite } from "./http-suite.ts";
 import { serverSuite } from "./suite.ts";
+import { tlsSuite } from "./tls-suite.ts";
 import { topicsSuite } from "./topics-suite.ts";
 
 serverSuite("deno");
@@ -18,3 +19,4 @@ httpSuite("deno");
 httpStatusSuite("deno");
 clientSuite("deno");
 browserSuite("deno");
+tlsSuite("deno");

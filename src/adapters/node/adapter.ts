@@ -4,6 +4,7 @@
  * mounted server hands to the user's).
  * @see https://github.com/websockets/ws/blob/master/doc/ws.md
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -34,7 +35,21 @@ function serve(limits: EngineLimits, request: NodeHandlers["request"]): Server {
   // finishes the TLS handshake: node:http's timeouts only start once it has.
   const options = { ...httpLimits(limits), ...tls, handshakeTimeout: limits.handshakeTimeout };
   // An https.Server is an http.Server with TLS in front; its types only lack that lineage.
-  return createTlsServer(options, request) as unknown as Server;
+  const server = createTlsServer(options, request) as unknown as Server;
+  checkKeyPair(tls);
+  return server;
+}
+
+/**
+ * Node's createServer throws for a key it cannot decrypt or one of another certificate;
+ * Deno's node:https accepts both and fails every handshake instead. Checked here, so that
+ * `listen()` rejects on every runtime.
+ */
+function checkKeyPair(tls: NonNullable<EngineLimits["tls"]>): void {
+  const key = createPrivateKey({ key: tls.key, passphrase: tls.passphrase }); // throws "bad decrypt"
+  if (!new X509Certificate(tls.cert).checkPrivateKey(key)) {
+    throw new Error("the private key does not match the certificate (key values mismatch)");
+  }
 }
 
 /**
