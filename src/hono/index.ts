@@ -77,6 +77,9 @@ function bunRouteHandler(server: BunSocketServer): HonoUpgradeHandler {
 
 const orEmpty = (response: Response | undefined): Response => response ?? new Response(null);
 
+/** Deno's upgrade responses by request, for `fetchWithUpgrades` to hand back to `Deno.serve`. */
+const denoUpgrades = new WeakMap<Request, Response>();
+
 /** On Deno, `c.env` is `Deno.serve`'s info (Hono's `fetch(request, info)`). */
 function denoRouteHandler(server: DenoSocketServer): HonoUpgradeHandler {
   return (c) => {
@@ -86,6 +89,54 @@ function denoRouteHandler(server: DenoSocketServer): HonoUpgradeHandler {
         "polysocket/hono on Deno: c.env is not Deno.serve's info; serve the app with Deno.serve(app.fetch)",
       );
     }
-    return server.handler(c.req.raw, info);
+    const answer = server.handler(c.req.raw, info);
+    return answer instanceof Promise ? answer.then((r) => keep(c.req.raw, r)) : keep(c.req.raw, answer);
   };
+}
+
+function keep(request: Request, response: Response): Response {
+  if (response.status === 101) denoUpgrades.set(request, response);
+  return response;
+}
+
+/** What `fetchWithUpgrades` needs of a Hono app on Deno: its `fetch`. */
+export interface HonoDenoApp {
+  fetch(request: Request, info: DenoServeInfo): Response | Promise<Response>;
+}
+
+/**
+ * The app's `fetch` for `Deno.serve`, answering an upgrade with Deno's own
+ * upgrade response. Deno 2.0 to 2.5 upgrade only with that very object, whose
+ * headers are immutable, while Hono hands back a copy as soon as a middleware
+ * such as `cors()` touched the headers ("Upgrade response was not returned from
+ * callback"). Deno 2.6 and later take a copy and let headers change: there the
+ * headers the app set are copied onto Deno's response, so this changes nothing.
+ *
+ * @example
+ * ```ts run=no
+ * Deno.serve({ port: 8080 }, fetchWithUpgrades(app));
+ * ```
+ */
+export function fetchWithUpgrades(
+  app: HonoDenoApp,
+): (request: Request, info: DenoServeInfo) => Promise<Response> {
+  return async (request, info) => {
+    const answer = await app.fetch(request, info);
+    const upgrade = denoUpgrades.get(request);
+    if (!upgrade || answer === upgrade) return answer;
+    denoUpgrades.delete(request);
+    copyHeaders(answer, upgrade);
+    return upgrade;
+  };
+}
+
+/** The app's headers onto Deno's upgrade response, where Deno lets them change (2.6 and later). */
+function copyHeaders(from: Response, to: Response): void {
+  try {
+    from.headers.forEach((value, name) => {
+      if (!to.headers.has(name)) to.headers.set(name, value);
+    });
+  } catch {
+    // Deno 2.0 to 2.5: immutable; the upgrade goes ahead with Deno's own headers.
+  }
 }
