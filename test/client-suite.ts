@@ -6,6 +6,8 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Server } from "../src/adapters/node/index.ts";
 import { backoffCap } from "../src/client/backoff.ts";
+import type { Connection, ServerOptions } from "../src/index.ts";
+import { type Certs, makeCerts, readPem } from "./harness/certs.ts";
 import { ChatServer } from "./harness/chat-server.ts";
 import { ClientFixture } from "./harness/client-fixture.ts";
 import { Fixture } from "./harness/fixture.ts";
@@ -328,6 +330,131 @@ export function clientSuite(runtime: Runtime): void {
       clients.close("h");
     });
 
+    /** An in-process Node server that records each upgrade's headers and each connection. */
+    const recording = async (options: ServerOptions = {}) => {
+      const upgrades: Record<string, string>[] = [];
+      const conns: Connection[] = [];
+      const server = new Server({
+        hostname: "127.0.0.1",
+        onUpgrade: (request) => void upgrades.push({ ...request.headers }),
+        onConnect: (conn) => void conns.push(conn),
+        ...options,
+      });
+      cleanups.push(() => server.close());
+      const { port } = await server.listen();
+      return { upgrades, conns, port, url: `ws://127.0.0.1:${port}/` };
+    };
+
+    test("headers: extra upgrade headers reach the server (onUpgrade and conn.headers)", async () => {
+      const server = await recording();
+      const headers = { Authorization: "Bearer t0ken", "X-Polysocket-Test": "one, two" };
+      clients.connect("hd", server.url, { headers, resume: false });
+      await opened("hd");
+      expect(server.upgrades).toHaveLength(1);
+      expect(server.upgrades[0]).toMatchObject({
+        authorization: "Bearer t0ken",
+        "x-polysocket-test": "one, two",
+      });
+      expect(server.conns[0]!.headers).toMatchObject({ authorization: "Bearer t0ken" });
+      clients.close("hd");
+    });
+
+    test("headers: the ones the handshake owns are a TypeError at connect, on every runtime", async () => {
+      clients.connect("hd-bad", "ws://127.0.0.1:9/", { headers: { "Sec-WebSocket-Key": "x" } });
+      const [error] = await clients.waitForEvents("hd-bad", "connect-error");
+      expect(error).toMatchObject({
+        type: "TypeError",
+        message: 'options.headers["Sec-WebSocket-Key"] is set by the WebSocket handshake itself',
+      });
+    });
+
+    test("protocols: the one the server chose is client.protocol and conn.protocol; none offered by default", async () => {
+      const server = await recording({
+        onUpgrade: (request) => {
+          server.upgrades.push({ ...request.headers });
+          const offered = offeredProtocols(request.headers);
+          return offered.includes("chat.v2") ? { protocol: "chat.v2" } : {};
+        },
+      });
+      clients.connect("pr", server.url, { protocols: ["chat.v3", "chat.v2"], resume: false });
+      expect(await opened("pr")).toMatchObject({ protocol: "chat.v2" });
+      expect(offeredProtocols(server.upgrades[0]!)).toEqual(["chat.v3", "chat.v2"]);
+      expect(server.conns[0]!.protocol).toBe("chat.v2");
+      clients.connect("pr-none", server.url, { resume: false });
+      expect(await opened("pr-none")).toMatchObject({ protocol: "" });
+      expect(server.upgrades[1]!["sec-websocket-protocol"]).toBeUndefined();
+      expect(server.conns[1]!.protocol).toBe("");
+      clients.close("pr");
+      clients.close("pr-none");
+    });
+
+    test("protocols: a server that chooses none of them fails the connection (1006, retried), on every runtime", async () => {
+      const server = await recording();
+      clients.connect("pr-refused", server.url, { protocols: "chat.v2", minDelay: 10, maxRetries: 1 });
+      const closes = await clients.waitForEvents("pr-refused", "close", 2);
+      expect(closes.map(({ code, willRetry }) => ({ code, willRetry }))).toEqual([
+        { code: 1006, willRetry: true },
+        { code: 1006, willRetry: false },
+      ]);
+      expect(clients.of("pr-refused", "open")).toEqual([]);
+      expect(clients.of("pr-refused", "error").length).toBeGreaterThan(0);
+      expect(server.upgrades.map((h) => h["sec-websocket-protocol"])).toEqual(["chat.v2", "chat.v2"]);
+    });
+
+    describe("tls trust", () => {
+      let certs: Certs;
+      let url: string;
+      beforeAll(async () => {
+        certs = makeCerts();
+        const tls = { cert: readPem(certs.leaf), key: readPem(certs.leafKey) };
+        const server = new Server({ hostname: "127.0.0.1", tls, onConnect: (conn) => conn.send("over tls") });
+        cleanups.push(async () => {
+          await server.close();
+          certs.remove();
+        });
+        url = `wss://127.0.0.1:${(await server.listen()).port}/`;
+      });
+      const plain = { resume: false, minDelay: 10, maxRetries: 0 };
+
+      test("with tls.ca (text or bytes) it connects over wss:// to a server of a private CA; without, it fails", async () => {
+        const ca = readPem(certs.ca);
+        clients.connect("ca-text", url, { ...plain, tls: { ca } });
+        clients.command({
+          cmd: "connect",
+          name: "ca-bytes",
+          url,
+          options: { ...plain, tls: { ca } },
+          caBytes: true,
+        });
+        clients.connect("ca-none", url, plain);
+        for (const name of ["ca-text", "ca-bytes"]) {
+          await opened(name);
+          expect((await clients.waitForEvents(name, "message"))[0]!.data).toBe("over tls");
+          clients.close(name);
+        }
+        const [refused] = await clients.waitForEvents("ca-none", "close");
+        expect(refused).toMatchObject({ code: 1006, willRetry: false });
+        expect(clients.of("ca-none", "open")).toEqual([]);
+        expect(clients.of("ca-none", "error").length).toBeGreaterThan(0);
+      });
+
+      test("tls.rejectUnauthorized: false accepts any certificate, except on Deno: a TypeError there", async () => {
+        clients.connect("unchecked", url, { ...plain, tls: { rejectUnauthorized: false } });
+        if (runtime === "deno") {
+          const [error] = await clients.waitForEvents("unchecked", "connect-error");
+          expect(error).toMatchObject({
+            type: "TypeError",
+            message:
+              "options.tls.rejectUnauthorized: false cannot be used on Deno: it has no per-connection switch (run deno with --unsafely-ignore-certificate-errors=HOST)",
+          });
+          return;
+        }
+        await opened("unchecked");
+        expect((await clients.waitForEvents("unchecked", "message"))[0]!.data).toBe("over tls");
+        clients.close("unchecked");
+      });
+    });
+
     test("close() stops for good; a throwing listener is reported and the client carries on", async () => {
       const server = await chat();
       clients.connect("l", server.url("l"), FAST);
@@ -345,6 +472,14 @@ export function clientSuite(runtime: Runtime): void {
       expect(clients.of("l", "reconnecting")).toHaveLength(0);
     });
   });
+}
+
+/** The subprotocols a request offers, in order (runtimes differ in the spaces after the commas). */
+function offeredProtocols(headers: Readonly<Record<string, string>>): string[] {
+  return (headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 function listen(server: NetServer): Promise<number> {

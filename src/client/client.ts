@@ -12,13 +12,16 @@ import {
   resolveClientOptions,
   socketUrl,
 } from "./options.ts";
-import { type ClientSocket, platformWebSocket } from "./platform.ts";
+import { type ClientSocket, createDialer, type Dialer } from "./platform.ts";
 import { SendQueue, type SendResult } from "./send-queue.ts";
 
 /** Where a client is: connecting (first time), open, waiting to reconnect, or closed for good. */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
+
+/** `WebSocket.OPEN`, the same in every implementation. */
+const OPEN = 1;
 
 /** A reconnecting WebSocket client; create one with {@link connect}. */
 export class Client {
@@ -27,6 +30,7 @@ export class Client {
   readonly #options: ResolvedClientOptions;
   readonly #events = new Emitter();
   readonly #queue: SendQueue;
+  readonly #dialer: Dialer;
   #state: ClientState = "connecting";
   #socket: ClientSocket | undefined;
   /** Failed attempts in a row; reset once a connection opens. */
@@ -40,6 +44,7 @@ export class Client {
   /** `resume: "auto"` and open, but the server's first frame has not come yet. */
   #undecided = false;
   #id: string | undefined;
+  #protocol = "";
   #epoch: string | undefined;
   #lastSeq = 0;
   #connectTimer: Timer;
@@ -47,10 +52,14 @@ export class Client {
   #pingTimer: Timer;
   #pongTimer: Timer;
 
-  /** Validates `url` and `options` (`TypeError` if bad) and starts connecting. */
+  /**
+   * Validates `url` and `options` (`TypeError` if bad, or if the runtime cannot
+   * honour `headers` or `tls`) and starts connecting.
+   */
   constructor(url: string | URL, options?: ClientOptions) {
     this.url = socketUrl(url);
     this.#options = resolveClientOptions(options);
+    this.#dialer = createDialer(this.#options);
     this.#queue = new SendQueue(this.#options.maxQueued, this.#options.overflow);
     void this.#open();
   }
@@ -63,6 +72,11 @@ export class Client {
   /** The server's id for the current connection (resumable protocol), once open. */
   get id(): string | undefined {
     return this.#id;
+  }
+
+  /** The subprotocol the server chose for the last connection that opened; `""` for none (or before any). */
+  get protocol(): string {
+    return this.#protocol;
   }
 
   /** Sequence number of the last message delivered (resumable protocol; 0 before any). */
@@ -121,15 +135,20 @@ export class Client {
     this.#detach();
     this.#queue.drain();
     if (socket) silence(socket, () => socket.close(code, reason));
+    this.#dialer.dispose();
     this.#events.emit("close", { code, reason, willRetry: false });
   }
 
   async #open(): Promise<void> {
     let socket: ClientSocket;
     try {
-      const Socket = await platformWebSocket();
-      if (this.#state === "closed") return;
-      socket = new Socket(this.#connectUrl());
+      if (this.#closed()) return;
+      socket = await this.#dialer.dial(this.#connectUrl());
+      if (this.#closed()) {
+        // close() came while the dialer loaded `ws`: nothing may outlive it.
+        silence(socket, () => socket.close());
+        return this.#dialer.dispose();
+      }
     } catch (error) {
       this.#error(error);
       return this.#lost(1006, "cannot create a WebSocket");
@@ -140,19 +159,39 @@ export class Client {
       this.#options.connectTimeout,
     );
     socket.onopen = () => {
-      if (socket !== this.#socket) return;
+      if (socket !== this.#socket || this.#refuseProtocol(socket)) return;
+      this.#protocol = socket.protocol;
       this.#resumable = this.#options.resume === true;
       this.#undecided = this.#options.resume === "auto";
       if (!this.#resumable) this.#ready(socket, undefined); // with `resume: true`, ready at the welcome
     };
     socket.onmessage = (event) => this.#receive(socket, event.data);
     socket.onerror = (event) => {
-      if (socket === this.#socket) this.#error(socketError(event, this.url));
+      if (socket !== this.#socket) return;
+      this.#error(socketError(event, this.url));
+      // A handshake that failed is lost now (1006): Node 22's global WebSocket never sends the close event.
+      if (socket.readyState !== OPEN) this.#abandon(socket, "");
     };
     socket.onclose = (event) => {
       // Deno reports 0 when the peer vanished; the protocol's name for that is 1006.
       if (socket === this.#socket) this.#lost(event.code >= 1000 ? event.code : 1006, event.reason);
     };
+  }
+
+  #closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /**
+   * Offered subprotocols and the server chose none: the handshake failed. Browsers,
+   * `ws` and Bun fail it themselves; Deno opens, so this makes Deno the same.
+   */
+  #refuseProtocol(socket: ClientSocket): boolean {
+    const { protocols } = this.#options;
+    if (protocols.length === 0 || protocols.includes(socket.protocol)) return false;
+    this.#error(new Error(`the server chose none of the offered subprotocols (${protocols.join(", ")})`));
+    this.#abandon(socket, "no subprotocol chosen");
+    return true;
   }
 
   #connectUrl(): string {
@@ -258,7 +297,10 @@ export class Client {
     const attempt = this.#attempt + 1;
     const willRetry = decision !== "stop" && attempt <= this.#options.maxRetries;
     this.#state = willRetry ? "reconnecting" : "closed";
-    if (!willRetry) this.#queue.drain();
+    if (!willRetry) {
+      this.#queue.drain();
+      this.#dialer.dispose();
+    }
     this.#events.emit("close", { code, reason, willRetry });
     if (!willRetry || this.#state !== "reconnecting") return; // a close listener may have closed us
     this.#attempt = attempt;

@@ -1,5 +1,6 @@
 /** Options of `connect`, their defaults, and their validation. */
 import { describe, rejectUnknown } from "../core/validate.ts";
+import { type ClientTlsOptions, HANDSHAKE_OPTIONS, type Handshake, resolveHandshake } from "./handshake.ts";
 import type { OverflowPolicy } from "./send-queue.ts";
 
 /** Options of {@link connect}; every one is optional. */
@@ -30,13 +31,30 @@ export interface ClientOptions {
   maxQueued?: number;
   /** What to drop when the queue is full. Default `"drop-newest"` (`send` returns "dropped"). */
   overflow?: OverflowPolicy;
+  /**
+   * Subprotocols to offer (`Sec-WebSocket-Protocol`), in order of preference;
+   * `client.protocol` is the one the server chose. Default: none offered. A server
+   * must then choose one: a client that offers subprotocols fails the handshake
+   * when the server selects none (and retries, as after any failed connection).
+   */
+  protocols?: string | string[];
+  /**
+   * Extra headers of the upgrade request (e.g. `Authorization`). Node, Bun and
+   * Deno send them; a browser cannot, so there they are a `TypeError`.
+   */
+  headers?: Record<string, string>;
+  /** TLS trust for `wss://`: a CA to trust, or `rejectUnauthorized: false`, where the runtime allows it. */
+  tls?: ClientTlsOptions;
 }
 
-/** Options with every default applied. */
-export type ResolvedClientOptions = Required<ClientOptions>;
+/** The tuning options of {@link ClientOptions}, each with a default. */
+type TuningOptions = Omit<ClientOptions, (typeof HANDSHAKE_OPTIONS)[number]>;
 
-/** The defaults of {@link ClientOptions}. */
-export const CLIENT_DEFAULTS: ResolvedClientOptions = Object.freeze({
+/** Options with every default applied, and the handshake options checked. */
+export type ResolvedClientOptions = Required<TuningOptions> & Handshake;
+
+/** The defaults of {@link ClientOptions} (the handshake options default to none). */
+export const CLIENT_DEFAULTS: Readonly<Required<TuningOptions>> = Object.freeze({
   resume: "auto",
   minDelay: 500,
   maxDelay: 30_000,
@@ -64,7 +82,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  rejectUnknown(options, Object.keys(CLIENT_DEFAULTS));
+  rejectUnknown(options, [...Object.keys(CLIENT_DEFAULTS), ...HANDSHAKE_OPTIONS]);
   const resolved = { ...CLIENT_DEFAULTS, ...withoutUndefined(options) };
   if (resolved.resume !== true && resolved.resume !== false && resolved.resume !== "auto") {
     throw new TypeError(`options.resume must be true, false or "auto", got ${describe(resolved.resume)}`);
@@ -83,7 +101,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
       `options.overflow must be "drop-newest" or "drop-oldest", got ${describe(resolved.overflow)}`,
     );
   }
-  return resolved;
+  return { ...resolved, ...resolveHandshake(options) };
 }
 
 function withoutUndefined(options: ClientOptions): ClientOptions {
