@@ -10,6 +10,11 @@ import { spawnSync } from "node:child_process";
 import { sign } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
+import { Server as BunSocketServer } from "../src/adapters/bun/index.ts";
+import { Server as DenoSocketServer } from "../src/adapters/deno/index.ts";
+import { Server as NodeSocketServer } from "../src/adapters/node/index.ts";
+import { type HonoMountable, upgradeWebSocket } from "../src/hono/index.ts";
+import { Server as AutoServer } from "../src/index.ts";
 import { TestClient } from "./harness/client.ts";
 import { WAIT_MS, within } from "./harness/deadline.ts";
 import { RuntimeProcess } from "./harness/process.ts";
@@ -206,3 +211,36 @@ describe.each(EXAMPLES.map((e) => [e.file, e.runtime, e] as const))(
     });
   },
 );
+
+describe("upgradeWebSocket, given the wrong thing", () => {
+  test.each([
+    ["the runtime-picking polysocket Server", () => new AutoServer({ path: "/ws" })],
+    ["a plain object", () => ({ path: "/ws" })],
+    ["undefined", () => undefined],
+  ])("%s: TypeError naming the runtime entries", (_what, make) => {
+    expect(() => upgradeWebSocket(make() as unknown as HonoMountable)).toThrow(
+      new TypeError(
+        "upgradeWebSocket(server): expected a Server from polysocket/bun, polysocket/deno or polysocket/node " +
+          "(the runtime-picking `polysocket` entry cannot be mounted)",
+      ),
+    );
+  });
+
+  test.each([
+    ["node", () => new NodeSocketServer({ path: "/ws" }), /@hono\/node-server's bindings/],
+    ["bun", () => new BunSocketServer({ path: "/ws" }), /not the Bun server; serve the app with Bun\.serve/],
+    [
+      "deno",
+      () => new DenoSocketServer({ path: "/ws" }),
+      /not Deno\.serve's info; serve the app with Deno\.serve/,
+    ],
+  ])(
+    "a %s handler called with a c.env that is not that runtime's: TypeError saying how to serve",
+    (_runtime, make, message) => {
+      const handler = upgradeWebSocket(make());
+      const c = { req: { raw: new Request("http://127.0.0.1/ws") }, env: {} };
+      expect(() => handler(c)).toThrow(TypeError);
+      expect(() => handler(c)).toThrow(message);
+    },
+  );
+});

@@ -2,7 +2,7 @@
  * polysocket in a Hono app: `upgradeWebSocket(server)` is the handler of the
  * upgrade route, after whatever middleware the route has (`cors()`, `jwt()`,
  * ...), on Bun (`Bun.serve({ fetch: app.fetch, websocket: server.websocket })`),
- * Deno (`Deno.serve(app.fetch)`) and Node (`@hono/node-server`'s `serve()`,
+ * Deno (`Deno.serve(fetchWithUpgrades(app))`) and Node (`@hono/node-server`'s `serve()`,
  * plus `attachUpgrades(httpServer, app)`, which runs upgrade requests through
  * the app, so its middleware applies to them too). `server` is a `Server` of
  * the runtime's entry (`polysocket/bun`, `polysocket/deno`, `polysocket/node`)
@@ -10,14 +10,15 @@
  *
  * @example
  * ```ts run=no
+ * /// <reference lib="deno.ns" />
  * import { Hono } from "hono";
  * import { jwt } from "hono/jwt";
- * import { Server } from "polysocket/bun";
- * import { upgradeWebSocket } from "polysocket/hono";
+ * import { Server } from "polysocket/deno";
+ * import { fetchWithUpgrades, upgradeWebSocket } from "polysocket/hono";
  * const ws = new Server({ path: "/ws", onMessage: (conn, message) => void conn.send(message) });
  * const app = new Hono();
  * app.get("/ws", jwt({ secret: "change-me", alg: "HS256" }), upgradeWebSocket(ws));
- * Bun.serve({ port: 8080, fetch: app.fetch, websocket: ws.websocket });
+ * Deno.serve({ port: 8080 }, fetchWithUpgrades(app));
  * ```
  * @module
  */
@@ -86,7 +87,7 @@ function denoRouteHandler(server: DenoSocketServer): HonoUpgradeHandler {
     const info = c.env as DenoServeInfo | undefined;
     if (typeof info?.remoteAddr !== "object" || info.remoteAddr === null) {
       throw new TypeError(
-        "polysocket/hono on Deno: c.env is not Deno.serve's info; serve the app with Deno.serve(app.fetch)",
+        "polysocket/hono on Deno: c.env is not Deno.serve's info; serve the app with Deno.serve(fetchWithUpgrades(app))",
       );
     }
     const answer = server.handler(c.req.raw, info);
@@ -111,11 +112,7 @@ export interface HonoDenoApp {
  * such as `cors()` touched the headers ("Upgrade response was not returned from
  * callback"). Deno 2.6 and later take a copy and let headers change: there the
  * headers the app set are copied onto Deno's response, so this changes nothing.
- *
- * @example
- * ```ts run=no
- * Deno.serve({ port: 8080 }, fetchWithUpgrades(app));
- * ```
+ * Pass it to `Deno.serve` in place of `app.fetch` (the module example).
  */
 export function fetchWithUpgrades(
   app: HonoDenoApp,
