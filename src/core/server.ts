@@ -102,6 +102,12 @@ export abstract class BaseServer {
     if (this.#starting || this.#closing) {
       throw new WebSocketError("ERR_SERVER_STATE", "a server that listens (or closed) cannot be mounted");
     }
+    // The host terminates TLS for what it serves: a certificate given here would be ignored.
+    if (this.#options.tls) {
+      throw new TypeError(
+        "options.tls applies to a server of its own (listen()); a mounted server's TLS is its host's",
+      );
+    }
     const handlers = make(this.#engine);
     this.#mount = { handlers, release: () => release(handlers) };
     this.#engine.start();

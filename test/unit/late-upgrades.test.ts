@@ -54,3 +54,16 @@ test("ChatRoom's historyLimit error describes the value exactly, like the server
   );
   expect(() => new ChatRoom(null as never)).toThrow(new TypeError("options must be an object, got null"));
 });
+
+test("a server with tls cannot be mounted: its host does TLS, so the certificate would be ignored", async () => {
+  const { Server } = await import("../../src/adapters/deno/index.ts");
+  const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const key = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
+  const server = new Server({ path: "/ws", tls: { cert, key } });
+  const request = new Request("http://127.0.0.1/ws");
+  expect(() => server.handler(request, { remoteAddr: { hostname: "127.0.0.1" } })).toThrow(
+    new TypeError(
+      "options.tls applies to a server of its own (listen()); a mounted server's TLS is its host's",
+    ),
+  );
+});
