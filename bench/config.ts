@@ -105,6 +105,8 @@ export interface Config {
   retries: number;
   /** Whether polysocket servers keep every upgrade header (its default); off, they keep none, like the raw servers. */
   keepHeaders: boolean;
+  /** Servers compress (polysocket `compression: true`, raw `ws` `perMessageDeflate: true`) and fan-out messages are JSON. */
+  compression: boolean;
   /**
    * Both servers of a target run at once on the server core, one generator each, and
    * each pair gives a ratio: machine noise hits both sides alike. Throughput scenarios only.
@@ -140,6 +142,9 @@ const USAGE = `npm run bench -- [flags]
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
   --keep-headers        polysocket keeps every upgrade header for conn.headers (its default); without
                         the flag it keeps none (keepHeaders: false), as the raw servers do
+  --compression         polysocket servers run with compression: true and the raw Node server with
+                        ws's perMessageDeflate: true; fanout and topic messages are JSON text of
+                        --size bytes (the generator, Bun's client, offers permessage-deflate)
   --paired              polysocket and the raw server run at the same time on the server core, one
                         generator each, so other work on the machine slows both alike; the ratio
                         is the inverse of their CPU cost per unit of work. connrate, echo, large,
@@ -170,6 +175,7 @@ export function parseConfig(argv: string[]): Config {
       measure: { type: "string" },
       retries: { type: "string" },
       "keep-headers": { type: "boolean", default: false },
+      compression: { type: "boolean", default: false },
       paired: { type: "boolean", default: false },
       out: { type: "string" },
     },
@@ -225,6 +231,7 @@ export function parseConfig(argv: string[]): Config {
     measureMs: num(values.measure, 1500, 200),
     retries: num(values.retries, 3, 0, 0),
     keepHeaders: values["keep-headers"],
+    compression: values.compression,
     paired,
     out: values.out ?? (quick ? "bench/results/quick" : paired ? "bench/paired" : "bench"),
   };

@@ -18,6 +18,8 @@ export interface Job {
   window: number;
   /** Message size in bytes. */
   size: number;
+  /** fanout and topics: JSON text messages (what compression is measured with), not padding. */
+  json?: boolean;
   warmupMs: number;
   measureMs: number;
 }

@@ -43,6 +43,27 @@ async function connectMany(
   return sockets;
 }
 
+/**
+ * Fan-out message `n`, distinct per `n`: `size` bytes of padding, or with `json`
+ * a chat-like JSON array of about `size` bytes (how compression is measured).
+ */
+function messageOf(n: number): string {
+  if (!job.json) return `${n} `.padEnd(job.size, "x");
+  const items: string[] = [];
+  let length = 2;
+  for (let i = 0; length < job.size; i++) {
+    const item = JSON.stringify({
+      id: n * 1000 + i,
+      user: `user-${(n + i) % 97}`,
+      text: `message ${n}.${i}`,
+      at: 1_700_000_000_000 + n,
+    });
+    items.push(item);
+    length += item.length + 1;
+  }
+  return `[${items.join(",")}]`;
+}
+
 /** Lets the load run through a warm-up, then counts events over the measuring window. */
 async function measure(count: () => number): Promise<LoadResult> {
   await sleep(job.warmupMs);
@@ -65,7 +86,7 @@ async function fanout(): Promise<LoadResult> {
   const room = job.urls ? roomWatch(job.clients) : undefined;
   const clients = await connectMany(job.url, job.clients, 50, job.urls, room?.watch);
   // Distinct messages, as in a real chat: a server may not rely on repeats.
-  const message = (n: number) => `${n} `.padEnd(job.size, "x");
+  const message = messageOf;
   // Through Redis: each client's chat messages (not the join notices, which start with "User").
   const counts = job.urls ? clients.map(() => 0) : undefined;
   let delivered = 0;
@@ -155,7 +176,7 @@ async function topicFanout(): Promise<LoadResult> {
   const clients = await connectMany(job.url, job.clients, 50, urls, watch);
   await everyoneIn;
   const perMessage = (job.clients / topics) * fan;
-  const message = (n: number) => `${n} `.padEnd(job.size, "x");
+  const message = messageOf;
   let delivered = 0;
   let sent = 0;
   let running = true;

@@ -42,7 +42,8 @@ const started = Date.now();
 function startServer(config: Config, target: Target, impl: Impl): Promise<ServerProcess> {
   const file = impl === "polysocket" ? "polysocket.ts" : target.raw;
   const headers: Record<string, string> = config.keepHeaders ? { POLYSOCKET_KEEP_HEADERS: "1" } : {};
-  const env = impl === "polysocket" ? { ...target.env, ...headers } : {};
+  const compression: Record<string, string> = config.compression ? { BENCH_COMPRESSION: "1" } : {};
+  const env = impl === "polysocket" ? { ...target.env, ...headers, ...compression } : compression;
   return ServerProcess.start(target.runtime, file, env);
 }
 
@@ -221,7 +222,8 @@ async function subscriptionMemory(server: ServerProcess, job: Job): Promise<Meas
 }
 
 function jobFor(config: Config, scenario: Scenario, url: string): Job {
-  const base = { url, warmupMs: config.warmupMs, measureMs: config.measureMs, window: config.window };
+  const { warmupMs, measureMs, window, compression: json } = config;
+  const base = { url, warmupMs, measureMs, window, json };
   switch (scenario.name) {
     case "memory":
       return { ...base, scenario: "memory", clients: config.idleConnections, size: 0 };

@@ -9,6 +9,7 @@
  * `POLYSOCKET_ADAPTER=node` pins the Node adapter (used to run it on Deno's Node layer).
  * Connections keep no upgrade headers, as in the raw servers, unless
  * `POLYSOCKET_KEEP_HEADERS=1` (`--keep-headers`) asks for polysocket's default.
+ * `BENCH_COMPRESSION=1` (`--compression`) turns compression on (`compression: true`).
  */
 import type { Connection } from "polysocket";
 import {
@@ -35,6 +36,7 @@ const server = new Server({
   hostname: "127.0.0.1",
   path: "/",
   keepHeaders: process.env.POLYSOCKET_KEEP_HEADERS === "1",
+  compression: process.env.BENCH_COMPRESSION === "1", // --compression
   onConnect(conn) {
     const plan = topicPlan(conn.url);
     conn.data = wantsEcho(conn.url) ? "echo" : plan;

@@ -10,7 +10,8 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { memoryTopics, ready, spread, topicPlan, wantsEcho, wantsSubscriptions } from "./control.ts";
 
 const http = createServer();
-const wss = new WebSocketServer({ server: http });
+// --compression (BENCH_COMPRESSION=1): ws's permessage-deflate with its defaults (context kept, per socket).
+const wss = new WebSocketServer({ server: http, perMessageDeflate: process.env.BENCH_COMPRESSION === "1" });
 const topics = new Map<string, Set<WebSocket>>();
 const idle: WebSocket[] = [];
 /** The topics' member sets each socket is in, so one close listener can leave them all. */
