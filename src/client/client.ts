@@ -190,7 +190,7 @@ export class Client {
     const { protocols } = this.#options;
     if (protocols.length === 0 || protocols.includes(socket.protocol)) return false;
     this.#error(new Error(`the server chose none of the offered subprotocols (${protocols.join(", ")})`));
-    this.#abandon(socket, "no subprotocol chosen");
+    this.#abandon(socket, "");
     return true;
   }
 
