@@ -8,11 +8,77 @@ import { IDLE_TIMEOUT, LIMITS } from "./fixtures/hardened.ts";
 import { TestClient } from "./harness/client.ts";
 import { within } from "./harness/deadline.ts";
 import { Fixture, type FixtureEvent } from "./harness/fixture.ts";
-import { frame, RawPeer } from "./harness/raw.ts";
+import { fragmented, frame, RawPeer } from "./harness/raw.ts";
 import { nativeVariant, type Runtime, type Variant } from "./harness/runtimes.ts";
 
 const KiB = 1024;
 const disconnectOf = (id: string) => (e: FixtureEvent) => e.ev === "disconnect" && e.id === id;
+
+/** The Node adapter's fragment cap for the "fragments" scenario: max(16,384, maxPayload / 64), maxPayload 8 MiB. */
+const FRAGMENT_CAP = 131_072;
+/** A 4 MiB message each way through a loaded machine. */
+const FRAGMENTS_WAIT_MS = 20_000;
+
+/** The connection's id, asked over the raw peer (`/info`); the answer is the peer's first frame. */
+async function connectionId(peer: RawPeer): Promise<string> {
+  peer.write(frame(1, Buffer.from("/info")));
+  return JSON.parse((await peer.nextFrame()).payload.toString()).id;
+}
+
+const closeFrameWith = (code: number, reason = "") =>
+  frame(8, Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]));
+
+/** A protocol violation from a raw peer, and the code it closes the connection with. */
+interface Violation {
+  name: string;
+  bytes: () => Buffer;
+  code: number;
+  /** What Deno's own WebSocket does instead of dropping the connection unannounced, where it does. */
+  unannounced?: { wire: number; code: number; closeFrame: true };
+}
+
+/** The violations the hostile-input suite sends, with the Autobahn case each stands for. */
+const VIOLATIONS: readonly Violation[] = [
+  { name: "garbage bytes", bytes: () => Buffer.from("GET / HTTP/1.1\r\n\r\nnot a frame"), code: 1002 },
+  {
+    name: "invalid UTF-8 in a text frame",
+    bytes: () => frame(1, Buffer.from([0xc3, 0x28, 0xff])),
+    code: 1007,
+  },
+  {
+    name: "a declared length far over maxPayload",
+    bytes: () => frame(2, Buffer.alloc(0), { declaredLength: 1n << 40n }),
+    code: 1009,
+  },
+  { name: "a fragmented control frame", bytes: () => frame(9, Buffer.from("x"), { fin: false }), code: 1002 },
+  // 7.9.x and 7.13.x: codes a peer may not send; Deno answers these with a close frame.
+  ...[999, 1004, 1005, 1006, 1015, 5000].map((invalid) => ({
+    name: `a close frame with code ${invalid}`,
+    bytes: () => closeFrameWith(invalid),
+    code: 1002,
+    unannounced: { wire: 1002, code: 1002, closeFrame: true } as const,
+  })),
+  {
+    name: "a close frame with a 1-byte payload (7.3.2)",
+    bytes: () => frame(8, Buffer.from([3])),
+    code: 1002,
+  },
+  { name: "a ping with a 126-byte payload (2.5)", bytes: () => frame(9, Buffer.alloc(126, 1)), code: 1002 },
+  {
+    // 7.3.6: Deno accepts it and answers the close, echoing the over-long reason.
+    name: "a close frame with a 126-byte payload (7.3.6)",
+    bytes: () => closeFrameWith(1000, "r".repeat(124)),
+    code: 1002,
+    unannounced: { wire: 1000, code: 1000, closeFrame: true },
+  },
+];
+
+/** The `error` of `onDisconnect` for each close code of the violations. */
+const ERROR_OF: Record<number, string | undefined> = {
+  1002: "ERR_PROTOCOL",
+  1007: "ERR_INVALID_DATA",
+  1009: "ERR_PAYLOAD_TOO_LARGE",
+};
 /** The fixture's close timeout in the shutdown test, in ms. */
 const CLOSE_TIMEOUT = 300;
 
@@ -49,7 +115,10 @@ const denoPing = ({ interval, timeout }: typeof LIMITS.heartbeat): Window => {
 };
 
 interface Capabilities {
+  /** The runtime answers a protocol violation with a close frame (Deno's own WebSocket mostly drops the TCP connection). */
   clientSeesCloseFrame: boolean;
+  /** `ws` parses the frames: it caps the fragments of one message (the Node adapter sets the cap; Bun and Deno have none). */
+  capsFragments: boolean;
   rejectsUnmasked: boolean;
   /**
    * When a connection whose first request never finishes its headers (or that never sends a
@@ -70,6 +139,7 @@ interface Capabilities {
 const CAPABILITIES: Record<string, Capabilities> = {
   node: {
     clientSeesCloseFrame: true,
+    capsFragments: true,
     rejectsUnmasked: true,
     stalledRequest: nodeHttpCheck,
     stalledKeptAlive: nodeHttpCheck,
@@ -80,6 +150,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   // Bun's native publish closes a slow subscriber itself and reports only 1006.
   bun: {
     clientSeesCloseFrame: true,
+    capsFragments: false,
     rejectsUnmasked: true,
     // Bun.serve has no header timeout: before a first request its fixed 10 s applies, whatever the option.
     stalledRequest: () => bunSweep(10),
@@ -92,6 +163,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   // Deno.serve has no header-read timeout and Deno's WebSocket reports protocol errors without a close frame.
   deno: {
     clientSeesCloseFrame: false,
+    capsFragments: false,
     rejectsUnmasked: false,
     stalledRequest: () => undefined,
     stalledKeptAlive: () => undefined,
@@ -103,6 +175,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   // keeps its defaults (headersTimeout 60 s), a Bun.serve host its idleTimeout (10 s).
   "node-mounted": {
     clientSeesCloseFrame: true,
+    capsFragments: true,
     rejectsUnmasked: true,
     stalledRequest: () => undefined,
     stalledKeptAlive: () => undefined,
@@ -112,6 +185,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   },
   "bun-mounted": {
     clientSeesCloseFrame: true,
+    capsFragments: false,
     rejectsUnmasked: true,
     stalledRequest: () => bunSweep(10),
     stalledKeptAlive: () => bunSweep(10),
@@ -121,6 +195,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   },
   "deno-mounted": {
     clientSeesCloseFrame: false,
+    capsFragments: false,
     rejectsUnmasked: false,
     stalledRequest: () => undefined,
     stalledKeptAlive: () => undefined,
@@ -131,6 +206,7 @@ const CAPABILITIES: Record<string, Capabilities> = {
   // ws over Deno's Node layer: ws parses the frames, Deno's node:http keeps the handshake timeouts.
   "deno+node-adapter": {
     clientSeesCloseFrame: true,
+    capsFragments: true,
     rejectsUnmasked: true,
     stalledRequest: nodeHttpCheck,
     stalledKeptAlive: nodeHttpCheck,
@@ -368,25 +444,29 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       fixture = await start("limits");
     });
     const { clientSeesCloseFrame, rejectsUnmasked } = capabilities;
-    const cases: [string, (peer: RawPeer) => void, number][] = [
-      ["garbage bytes", (p) => p.write(Buffer.from("GET / HTTP/1.1\r\n\r\nnot a frame")), 1002],
-      ["invalid UTF-8 in a text frame", (p) => p.write(frame(1, Buffer.from([0xc3, 0x28, 0xff]))), 1007],
-      [
-        "a declared length far over maxPayload",
-        (p) => p.write(frame(2, Buffer.alloc(0), { declaredLength: 1n << 40n })),
-        1009,
-      ],
-      ["a fragmented control frame", (p) => p.write(frame(9, Buffer.from("x"), { fin: false })), 1002],
-    ];
-    for (const [name, attack, code] of cases) {
-      test(`${name}: closed (${code}), the server and other chats carry on`, async () => {
-        const withCode = (e: FixtureEvent) => e.ev === "disconnect" && e.code === code;
-        const before = fixture.events().filter(withCode).length;
+    for (const { name, bytes, code, unannounced } of VIOLATIONS) {
+      // What the client reads and what onDisconnect reports; Deno's own WebSocket mostly drops the connection.
+      const expected = clientSeesCloseFrame
+        ? { wire: code, code, closeFrame: true }
+        : (unannounced ?? { wire: undefined, code, closeFrame: false });
+      const wire = expected.wire === undefined ? "no close frame" : String(expected.wire);
+      test(`${name}: the client reads ${wire}, onDisconnect reports ${expected.code}; the server and other chats carry on`, async () => {
         const peer = await RawPeer.open(fixture.port);
-        attack(peer);
-        expect(await peer.closeCode()).toBe(clientSeesCloseFrame ? code : undefined);
+        const id = await connectionId(peer);
+        peer.write(bytes());
+        expect(await peer.closeCode(), "the close code on the wire").toBe(expected.wire);
         await peer.ended;
-        await fixture.waitForCount(withCode, before + 1, `onDisconnect with ${code}`);
+        const disconnect = await fixture.waitFor(disconnectOf(id), `onDisconnect of ${id}`);
+        const { code: reported, closeFrame, error } = disconnect;
+        expect({ code: reported, closeFrame, error }, "onDisconnect").toEqual({
+          code: expected.code,
+          closeFrame: expected.closeFrame,
+          error: ERROR_OF[expected.code],
+        });
+        expect(
+          fixture.events().filter((e) => e.ev === "error" && e.id === id),
+          "onError",
+        ).toEqual([]);
         await chatIntact(fixture);
       });
     }
@@ -408,6 +488,54 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       expectInWindow("the heartbeat drop", span, capabilities.heartbeatDrop(LIMITS.heartbeat));
       await fixture.waitForCount((e) => e.error === "ERR_HEARTBEAT_TIMEOUT", before + 1, "heartbeat drops");
       await chatIntact(fixture);
+    });
+  });
+
+  describe(`[${variant.name}] fragments`, () => {
+    let fixture: Fixture;
+    beforeAll(async () => {
+      fixture = await start("fragments");
+    });
+    /** Sends `payload` as one text message in fragments of `size` bytes; `answer`: the server's next frame (the echo, or a close). */
+    const sendFragmented = async (payload: Buffer, size: number) => {
+      const peer = await RawPeer.open(fixture.port);
+      const id = await connectionId(peer);
+      peer.write(fragmented(1, payload, size));
+      return { peer, id, answer: await peer.frameAt(1, FRAGMENTS_WAIT_MS) };
+    };
+
+    test("a 4 MiB message in 64-byte fragments (65,536; Autobahn 9.3.1) arrives whole", async () => {
+      const payload = Buffer.alloc(4 * 1024 * KiB, "a");
+      const { peer, answer: echo } = await sendFragmented(payload, 64);
+      expect(echo.opcode, "the echo (a close frame: the server refused the message)").toBe(1);
+      expect(echo.payload.equals(payload), "the echo is the message").toBe(true);
+      peer.socket.destroy();
+    });
+
+    test(`a message in as many 1-byte fragments as the Node adapter's cap (${FRAGMENT_CAP}) arrives whole`, async () => {
+      const payload = Buffer.alloc(FRAGMENT_CAP, "b");
+      const { peer, answer: echo } = await sendFragmented(payload, 1);
+      expect(echo.opcode, "the echo (a close frame: the server refused the message)").toBe(1);
+      expect(echo.payload.length).toBe(FRAGMENT_CAP);
+      peer.socket.destroy();
+    });
+
+    const over = FRAGMENT_CAP + 1;
+    const overOutcome = capabilities.capsFragments ? "closes with 1008 (ws's cap)" : "arrives whole (no cap)";
+    test(`a message in ${over} fragments ${overOutcome}`, async () => {
+      const { peer, id, answer: echo } = await sendFragmented(Buffer.alloc(over, "c"), 1);
+      if (!capabilities.capsFragments) {
+        expect(echo.opcode, "the echo").toBe(1);
+        expect(echo.payload.length).toBe(over);
+        return void peer.socket.destroy();
+      }
+      expect(await peer.closeCode(), "the close code on the wire").toBe(1008);
+      const disconnect = await fixture.waitFor(disconnectOf(id), `onDisconnect of ${id}`);
+      expect(disconnect).toMatchObject({ code: 1008, closeFrame: true, error: "ERR_TOO_MANY_FRAGMENTS" });
+      expect(
+        fixture.events().filter((e) => e.ev === "error" && e.id === id),
+        "onError",
+      ).toEqual([]);
     });
   });
 

@@ -40,6 +40,8 @@ export class ServerEngine implements Engine {
   readonly #drain: DrainWatch;
   /** Events held back while a connection's async `onConnect` runs. */
   readonly #held = new Map<Connection, Array<() => void>>();
+  /** Connections the runtime ended for a protocol error without a close frame (Deno). */
+  readonly #unannounced = new WeakSet<Connection>();
   #onSettled: (() => void) | undefined;
 
   constructor(options: ResolvedOptions) {
@@ -174,10 +176,16 @@ export class ServerEngine implements Engine {
 
   error(error: unknown, conn?: Connection): void {
     const text = error instanceof Error ? error.message : String(error);
-    const failure = conn ? classifySocketError(text) : { kind: "other" as const };
+    const failure = conn ? classifySocketError(error) : { kind: "other" as const };
     if (failure.kind === "vanished") return; // onDisconnect reports 1006
     if (failure.kind === "protocol" && conn) {
-      control.recordClose(conn, failure.status, text, policyError(failure.code, failure.status, text));
+      const recorded = control.recordClose(
+        conn,
+        failure.status,
+        text,
+        policyError(failure.code, failure.status, text),
+      );
+      if (recorded && !failure.closeFrame) this.#unannounced.add(conn);
       return;
     }
     this.#report(new WebSocketError("ERR_SOCKET", `socket error: ${text}`, { cause: error }), conn);
@@ -196,7 +204,7 @@ export class ServerEngine implements Engine {
     this.connections.delete(conn.id);
     this.#idle?.forget(conn);
     this.#heartbeat?.alive(conn);
-    const info = closeInfo(conn, code, reason);
+    const info = closeInfo(conn, code, reason, !this.#unannounced.has(conn));
     this.#whenReady(conn, () => {
       this.#hook("onDisconnect", this.#options.onDisconnect, [conn, info], conn);
       this.#checkSettled();
@@ -263,12 +271,14 @@ function refused(conn: Connection, close: { code: number; reason: string }): Con
 }
 
 /**
- * The code that ended the connection: ours if we closed first (runtimes report
- * the peer's echo, or 1005 for a bare one on Deno), 1006 if the peer vanished
- * (Deno reports 0), else what the peer sent.
+ * The code that ended the connection: ours (or the runtime's, for a protocol
+ * error) if we closed first (runtimes report the peer's echo, or 1005 for a bare
+ * one on Deno), 1006 if the peer vanished (Deno reports 0), else what the peer
+ * sent. 1006 never travels in a close frame; `announced` false: the runtime
+ * dropped the connection for a protocol error without one.
  */
-function closeInfo(conn: Connection, code: number, reason: string): CloseInfo {
+function closeInfo(conn: Connection, code: number, reason: string, announced: boolean): CloseInfo {
   const sent = control.closeSent(conn);
-  if (sent) return sent;
-  return code >= 1000 ? { code, reason } : { code: 1006, reason: "" };
+  const ended = sent ?? (code >= 1000 ? { code, reason } : { code: 1006, reason: "" });
+  return { ...ended, closeFrame: announced && ended.code !== 1006 };
 }

@@ -23,6 +23,8 @@ export type WebSocketErrorCode =
   | "ERR_INVALID_DATA"
   /** A message was larger than `maxPayload` (close 1009). */
   | "ERR_PAYLOAD_TOO_LARGE"
+  /** A message came in more fragments than the Node adapter holds (close 1008; Node only, README: limits). */
+  | "ERR_TOO_MANY_FRAGMENTS"
   /** A binary message arrived and there is no `onBinary` (close 1003). */
   | "ERR_UNSUPPORTED_DATA"
   /** The peer did not answer a ping within `heartbeat.timeout` (dropped, 1006). */

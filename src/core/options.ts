@@ -41,8 +41,15 @@ export interface CloseInfo {
   readonly code: number;
   /** Close reason text (may be empty). */
   readonly reason: string;
-  /** Set when the server closed the connection for a policy (payload, heartbeat, rate, ...). */
+  /** Set when the server closed the connection for a policy (payload, heartbeat, rate, ...) or a protocol error. */
   readonly error?: WebSocketError;
+  /**
+   * Whether `code` went over the wire in a close frame (from either side). `false` for
+   * 1006 (the peer vanished or was dropped), and when the runtime dropped the TCP
+   * connection on a protocol error without a close frame (Deno's own WebSocket):
+   * `code` is then what the violation maps to, and the client saw 1006.
+   */
+  readonly closeFrame: boolean;
 }
 
 /** The user hooks of a server. Every hook may be async; errors go to `onError`. */

@@ -110,6 +110,15 @@ export class RawPeer {
     return first;
   }
 
+  /** The frame at `index` in the order the server sent them (rejects after `ms`). */
+  async frameAt(index: number, ms: number = WAIT_MS): Promise<RawFrame> {
+    await this.#until(() => this.frames.length > index || this.socket.destroyed, ms, `frame #${index}`);
+    const found = this.frames[index];
+    if (!found)
+      throw new Error(`connection ended after ${this.frames.length} frames, before frame #${index}`);
+    return found;
+  }
+
   write(bytes: Buffer | Uint8Array): void {
     this.socket.write(bytes);
   }
@@ -200,4 +209,22 @@ export function frame(
   const key = randomBytes(4);
   const body = Buffer.from(payload.map((byte, i) => byte ^ (key[i % 4] as number)));
   return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+/**
+ * One message as client frames of `size` bytes each (the last may be shorter): the
+ * first with `opcode`, the rest continuations, FIN on the last; `size` < 65,536.
+ * Masked with a zero key (allowed, and fast for the 100,000s of frames the fragment tests send).
+ */
+export function fragmented(opcode: number, payload: Buffer, size: number): Buffer {
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset < payload.length; offset += size) {
+    const part = payload.subarray(offset, offset + size);
+    const fin = offset + size >= payload.length ? 0x80 : 0;
+    const head = [fin | (offset === 0 ? opcode : 0)];
+    if (part.length < 126) head.push(0x80 | part.length);
+    else head.push(0x80 | 126, part.length >> 8, part.length & 0xff);
+    frames.push(Buffer.from(head), Buffer.alloc(4), part);
+  }
+  return Buffer.concat(frames);
 }

@@ -82,7 +82,7 @@ describe("engine: hooks", () => {
     server.engine.closed(conn, 1006, "second");
     await until(() => closes.length === 1, "one onDisconnect");
     await drainMicrotasks();
-    expect(closes).toEqual([{ code: 1000, reason: "first" }]);
+    expect(closes).toEqual([{ code: 1000, reason: "first", closeFrame: true }]);
   });
 
   test("CloseInfo: the server's own close wins over the peer's echo", async () => {
@@ -94,7 +94,7 @@ describe("engine: hooks", () => {
     expect(conn.state).toBe("closing");
     server.peerClose(conn, 1005, ""); // Deno reports a bare echo as 1005
     await until(() => closes.length === 1, "onDisconnect");
-    expect(closes).toEqual([{ code: 4001, reason: "go away" }]);
+    expect(closes).toEqual([{ code: 4001, reason: "go away", closeFrame: true }]);
   });
 
   test("CloseInfo: a peer that vanished (code 0, as Deno reports it) is 1006", async () => {
@@ -102,7 +102,7 @@ describe("engine: hooks", () => {
     const { conn } = await server.connect();
     server.peerClose(conn, 0, "");
     await until(() => closes.length === 1, "onDisconnect");
-    expect(closes).toEqual([{ code: 1006, reason: "" }]);
+    expect(closes).toEqual([{ code: 1006, reason: "", closeFrame: false }]);
   });
 
   test("terminate drops the socket and onDisconnect reports 1006 at once", async () => {
@@ -112,7 +112,7 @@ describe("engine: hooks", () => {
     expect(transport.terminated).toBe(true);
     expect(transport.closedWith).toBeUndefined();
     await until(() => closes.length === 1, "onDisconnect");
-    expect(closes).toEqual([{ code: 1006, reason: "" }]);
+    expect(closes).toEqual([{ code: 1006, reason: "", closeFrame: false }]);
   });
 
   test("close() with a bad code or a long reason throws TypeError, and closes nothing", async () => {
@@ -199,15 +199,29 @@ describe("engine: hooks", () => {
   test("a socket error is ERR_SOCKET; a protocol error closes with its status; a reset is not an error", async () => {
     const { server, errors, closes } = await logged();
     const { conn } = await server.connect();
-    server.engine.error(new Error("read ECONNRESET"), conn);
+    server.engine.error(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }), conn);
     expect(errors).toEqual([]);
     server.engine.error(new Error("something odd"), conn);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.error).toMatchObject({ code: "ERR_SOCKET", message: "socket error: something odd" });
-    server.engine.error(new Error("Invalid WebSocket frame: invalid UTF-8 sequence"), conn);
+    server.engine.error(new Error("Received invalid UTF-8"), conn); // Bun's reason
     server.peerClose(conn, 1006);
     await until(() => closes.length === 1, "onDisconnect");
-    expect(closes[0]).toMatchObject({ code: 1007, error: { code: "ERR_INVALID_DATA", status: 1007 } });
+    expect(closes[0]).toMatchObject({
+      code: 1007,
+      closeFrame: true,
+      error: { code: "ERR_INVALID_DATA", status: 1007 },
+    });
+  });
+
+  test("a protocol error the runtime drops the connection on (Deno) ends with its code and closeFrame false", async () => {
+    const { server, errors, closes } = await logged();
+    const { conn } = await server.connect();
+    server.engine.error(new Error("Ping frame too large"), conn);
+    server.peerClose(conn, 0); // Deno's close event of a dropped connection
+    await until(() => closes.length === 1, "onDisconnect");
+    expect(errors).toEqual([]);
+    expect(closes[0]).toMatchObject({ code: 1002, closeFrame: false, error: { code: "ERR_PROTOCOL" } });
   });
 });
 
@@ -287,8 +301,8 @@ describe("engine: timers", () => {
     expect(a.transport.closedWith).toEqual({ code: 1001, reason: "server shutting down" });
     expect(b.transport.closedWith).toEqual({ code: 1001, reason: "server shutting down" });
     expect(closes).toEqual([
-      { code: 1001, reason: "server shutting down" },
-      { code: 1001, reason: "server shutting down" },
+      { code: 1001, reason: "server shutting down", closeFrame: true },
+      { code: 1001, reason: "server shutting down", closeFrame: true },
     ]);
     expect(server.adapter.stopped).toBe(true);
     await expect(server.listen()).rejects.toMatchObject({ code: "ERR_SERVER_STATE" });
@@ -309,6 +323,6 @@ describe("engine: timers", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(transport.terminated).toBe(true);
     expect(done).toBe(true);
-    expect(closes).toEqual([{ code: 1001, reason: "server shutting down" }]);
+    expect(closes).toEqual([{ code: 1001, reason: "server shutting down", closeFrame: true }]);
   });
 });

@@ -36,6 +36,7 @@ export function nodeHandlers(engine: Engine): NodeHandlers {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: engine.limits.maxPayload,
+    maxFragments: fragmentCap(engine.limits.maxPayload),
     perMessageDeflate: perMessageDeflate(engine.limits),
     clientTracking: false, // the engine keeps the connections; a Set and a listener per socket less
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
@@ -92,6 +93,17 @@ function perMessageDeflate({ compression }: EngineLimits): PerMessageDeflateOpti
     serverNoContextTakeover: !compression.serverContextTakeover,
     clientNoContextTakeover: !compression.clientContextTakeover,
   };
+}
+
+/**
+ * `ws` keeps each fragment of a message as a Buffer of its own until the last one
+ * (~140 B each: 1 MiB in 1-byte fragments costs ~140 MB), so it caps them: 16,384
+ * by default. Bun and Deno append fragments to one buffer and have no cap. Raised
+ * with `maxPayload` so that fragments of 64 bytes or more always fit, as they do
+ * on Bun and Deno, while the bookkeeping stays near 2 × `maxPayload`.
+ */
+function fragmentCap(maxPayload: number): number {
+  return Math.max(16_384, Math.ceil(maxPayload / 64));
 }
 
 /** `upgrade` false: node:http handed the request over as plain HTTP. */
