@@ -25,6 +25,11 @@ export {
 } from "./backoff.ts";
 export { Client, type ClientState, connect } from "./client.ts";
 export type { ClientEvents, GapEvent, Listener } from "./events.ts";
-export type { ClientTlsOptions } from "./handshake.ts";
-export { CLIENT_DEFAULTS, type ClientOptions, type ResolvedClientOptions } from "./options.ts";
+export type { ClientTlsOptions, Handshake } from "./handshake.ts";
+export {
+  CLIENT_DEFAULTS,
+  type ClientOptions,
+  type ClientTuningOptions,
+  type ResolvedClientOptions,
+} from "./options.ts";
 export type { OverflowPolicy, SendResult } from "./send-queue.ts";

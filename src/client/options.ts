@@ -47,14 +47,14 @@ export interface ClientOptions {
   tls?: ClientTlsOptions;
 }
 
-/** The tuning options of {@link ClientOptions}, each with a default. */
-type TuningOptions = Omit<ClientOptions, (typeof HANDSHAKE_OPTIONS)[number]>;
+/** The options of {@link ClientOptions} that have a default: all but the handshake's. */
+export type ClientTuningOptions = Omit<ClientOptions, "protocols" | "headers" | "tls">;
 
 /** Options with every default applied, and the handshake options checked. */
-export type ResolvedClientOptions = Required<TuningOptions> & Handshake;
+export type ResolvedClientOptions = Required<ClientTuningOptions> & Handshake;
 
 /** The defaults of {@link ClientOptions} (the handshake options default to none). */
-export const CLIENT_DEFAULTS: Readonly<Required<TuningOptions>> = Object.freeze({
+export const CLIENT_DEFAULTS: Readonly<Required<ClientTuningOptions>> = Object.freeze({
   resume: "auto",
   minDelay: 500,
   maxDelay: 30_000,
