@@ -99,7 +99,7 @@ export function compressionSuite(runtime: Runtime, variant: Variant = nativeVari
       ] as const) {
         raw.write(compressed ? frame(RSV1 | opcode, deflate(payload)) : frame(opcode, payload));
       }
-      const [first, second, third] = await frames(raw, 3);
+      const [first, second, third] = (await frames(raw, 3)) as [RawFrame, RawFrame, RawFrame];
       expect([first, second, third].map((f) => [f.opcode, f.rsv1])).toEqual([
         [TEXT, compressed],
         [BINARY, compressed],
@@ -189,7 +189,8 @@ export function compressionSuite(runtime: Runtime, variant: Variant = nativeVari
       const fixture = await start();
       const [a, b, plain] = [await peer(fixture), await peer(fixture), await peer(fixture, false)];
       for (const each of [a, b, plain]) each.write(frame(TEXT, Buffer.from("/sub")));
-      for (const each of [a, b, plain]) expect(text((await frames(each, 1))[0])).toBe("subscribed");
+      for (const each of [a, b, plain])
+        expect(text((await frames(each, 1))[0] as RawFrame)).toBe("subscribed");
       const publisher = await client(fixture, true);
       publisher.send(`/pub ${JSON_TEXT}`);
       expect(await publisher.nextText()).toBe("published 3");
@@ -197,7 +198,7 @@ export function compressionSuite(runtime: Runtime, variant: Variant = nativeVari
         (await frames(a, 2))[1],
         (await frames(b, 2))[1],
         (await frames(plain, 2))[1],
-      ];
+      ] as [RawFrame, RawFrame, RawFrame];
       expect([got.rsv1, alsoGot.rsv1, plainGot.rsv1]).toEqual([compressed, compressed, false]);
       expect(compressed ? inflate(got.payload).toString() : text(got)).toBe(JSON_TEXT);
       expect(alsoGot.payload).toEqual(got.payload);
@@ -214,7 +215,7 @@ export function compressionSuite(runtime: Runtime, variant: Variant = nativeVari
       const message = Buffer.from(JSON_TEXT);
       raw.write(frame(TEXT, message));
       raw.write(frame(TEXT, message));
-      const [first, second] = await frames(raw, 2);
+      const [first, second] = (await frames(raw, 2)) as [RawFrame, RawFrame];
       expect([first.rsv1, second.rsv1]).toEqual([true, true]);
       expect(inflate(first.payload, second.payload).toString(), "one deflate context").toBe(
         JSON_TEXT + JSON_TEXT,

@@ -44,8 +44,10 @@ async function fiveSubscribers(compression: ConstructorParameters<typeof Server>
 }
 
 /** `ws`'s own deflate stream of a server socket, if `ws` ever compressed for it (null: never). */
-function ownDeflate(transport: SharedFrameTransport): unknown {
-  const ws = transport.ws as WebSocket & { _extensions: Record<string, { _deflate: unknown }> };
+function ownDeflate(context: unknown): unknown {
+  const ws = (context as SharedFrameTransport).ws as WebSocket & {
+    _extensions: Record<string, { _deflate: unknown }>;
+  };
   return ws._extensions["permessage-deflate"]?._deflate;
 }
 

@@ -499,7 +499,8 @@ export function serverSuite(runtime: Runtime, variant: Variant = nativeVariant(r
           /^options\.prot is not an option \(did you mean port\?\); known: port, hostname, /,
         ),
         expect.stringMatching(/^options\.hostName is not an option \(did you mean hostname\?\); known: /),
-        expect.stringMatching(/^options\.tls is not an option; known: port, hostname, path, /),
+        expect.stringMatching(/^options\.perMessageDeflate is not an option; known: port, hostname, path, /),
+        expect.stringMatching(/^options\.tsl is not an option \(did you mean tls\?\); known: /),
         "options.heartbeat.intervall is not an option (did you mean interval?); known: interval, timeout",
       ]);
     });

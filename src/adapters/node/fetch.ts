@@ -21,7 +21,8 @@ export function toFetchRequest(req: IncomingMessage): Request {
   return new Request(`${scheme}://${host}${req.url ?? "/"}`, {
     method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    // Node's web-stream types and the DOM's (or Bun's) differ in name only: the objects are one kind.
+    body: hasBody ? (Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>) : null,
     // Node's fetch requires this for a streamed request body.
     ...(hasBody ? { duplex: "half" } : {}),
   } as RequestInit);
@@ -42,7 +43,7 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
     res.end();
     return;
   }
-  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+  await pipeline(Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>), res);
 }
 
 /** The response's own status text, else the standard one for its status (empty for an unknown status). */
