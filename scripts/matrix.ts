@@ -17,7 +17,7 @@
  *   npm run test:matrix -- bun@project     the project's own Bun (node_modules/.bin)
  *
  * Exits 1 if any run failed or counted no test. Not part of `npm test`: it takes
- * about half an hour on two cores.
+ * about 6 minutes on two cores.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
