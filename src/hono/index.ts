@@ -102,6 +102,7 @@ function keep(request: Request, response: Response): Response {
 
 /** What `fetchWithUpgrades` needs of a Hono app on Deno: its `fetch`. */
 export interface HonoDenoApp {
+  /** Answers a request. */
   fetch(request: Request, info: DenoServeInfo): Response | Promise<Response>;
 }
 

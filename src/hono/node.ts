@@ -16,12 +16,15 @@ import type { HonoUpgradeHandler } from "./types.ts";
  * request, and no response (as `@hono/node-server` passes for its own upgrades).
  */
 export interface NodeUpgradeBindings {
+  /** The upgrade request. */
   readonly incoming: IncomingMessage;
+  /** None: an upgrade has no `ServerResponse`. */
   readonly outgoing: undefined;
 }
 
 /** What `attachUpgrades` needs of a Hono app: its `fetch` (any Hono 4 app fits). */
 export interface HonoApp {
+  /** Answers a request. */
   fetch(request: Request, env: NodeUpgradeBindings): Response | Promise<Response>;
 }
 

@@ -6,6 +6,7 @@
 
 /** What the handler reads of Hono's `Context`: the request as the runtime gave it, and `c.env`. */
 export interface HonoContext {
+  /** The request; `raw` is the runtime's own. */
   readonly req: { readonly raw: Request };
   /** Bun's server, Deno's serve info, or `@hono/node-server`'s bindings. */
   readonly env: unknown;

@@ -13,10 +13,10 @@ import type { Adapter } from "../../core/adapter.ts";
 import { BaseServer } from "../../core/server.ts";
 import { bunAdapter } from "./adapter.ts";
 import { type BunHandlers, type BunTransport, bunHandlers } from "./handlers.ts";
-import type { BunServer, BunWebSocketHandler } from "./types.ts";
+import type { BunDeflate, BunServer, BunSocket, BunWebSocketHandler } from "./types.ts";
 
 export * from "../../core/index.ts";
-export type { BunServer, BunWebSocketHandler };
+export type { BunDeflate, BunServer, BunSocket, BunWebSocketHandler };
 export { bunAdapter };
 
 /** A WebSocket server on Bun. */

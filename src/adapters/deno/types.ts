@@ -16,6 +16,7 @@ export interface DenoSocket {
 
 /** Deno's `ServeHandlerInfo`, as far as the adapter uses it. */
 export interface DenoServeInfo {
+  /** The peer's address. */
   readonly remoteAddr: { readonly hostname?: string };
 }
 

@@ -23,7 +23,9 @@ export { nodeAdapter };
 
 /** A `node:http` or `node:https` server (Express's `app.listen()`, Fastify's `fastify.server`, ...). */
 export interface UpgradeHost {
+  /** Adds a listener for upgrade requests. */
   on(event: "upgrade", listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+  /** How many upgrade listeners the host has (none but polysocket's: 404 for other paths). */
   listenerCount(event: "upgrade"): number;
 }
 
