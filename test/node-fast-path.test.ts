@@ -26,8 +26,13 @@ describe("Node fast path", () => {
     await new Promise((resolve) => wss.once("listening", resolve));
     const { port } = wss.address() as { port: number };
     const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    const opened = new Promise((resolve, reject) => {
+      client.once("open", resolve);
+      client.once("error", reject);
+    });
     cleanups.push(() => client.terminate());
     expect(sharesFrames(await accepted), "ws's _socket and _sender as the fast path expects").toBe(true);
+    await opened; // terminating a client still connecting would throw from ws
   });
 
   test("a message published to five subscribers is framed once, not once per subscriber", async () => {
