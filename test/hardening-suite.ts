@@ -171,38 +171,6 @@ const CAPABILITIES: Record<string, Capabilities> = {
     awaitsCloseAnswer: true,
     slowBroadcastCode: 1013,
   },
-  // Mounted (test/fixtures/mount.ts): the host server owns the HTTP timeouts. A node:http host
-  // keeps its defaults (headersTimeout 60 s), a Bun.serve host its idleTimeout (10 s).
-  "node-mounted": {
-    clientSeesCloseFrame: true,
-    capsFragments: true,
-    rejectsUnmasked: true,
-    stalledRequest: () => undefined,
-    stalledKeptAlive: () => undefined,
-    heartbeatDrop: coreHeartbeat,
-    awaitsCloseAnswer: true,
-    slowBroadcastCode: 1013,
-  },
-  "bun-mounted": {
-    clientSeesCloseFrame: true,
-    capsFragments: false,
-    rejectsUnmasked: true,
-    stalledRequest: () => bunSweep(10),
-    stalledKeptAlive: () => bunSweep(10),
-    heartbeatDrop: coreHeartbeat,
-    awaitsCloseAnswer: false,
-    slowBroadcastCode: 1006,
-  },
-  "deno-mounted": {
-    clientSeesCloseFrame: false,
-    capsFragments: false,
-    rejectsUnmasked: false,
-    stalledRequest: () => undefined,
-    stalledKeptAlive: () => undefined,
-    heartbeatDrop: denoPing,
-    awaitsCloseAnswer: true,
-    slowBroadcastCode: 1013,
-  },
   // ws over Deno's Node layer: ws parses the frames, Deno's node:http keeps the handshake timeouts.
   "deno+node-adapter": {
     clientSeesCloseFrame: true,
@@ -215,6 +183,21 @@ const CAPABILITIES: Record<string, Capabilities> = {
     slowBroadcastCode: 1013,
   },
 };
+
+// Mounted (test/fixtures/mount.ts): as standalone, but the host server owns the HTTP timeouts.
+// A node:http host keeps its defaults (headersTimeout 60 s), a Bun.serve host its idleTimeout (10 s).
+const hostHolds = () => undefined;
+CAPABILITIES["node-mounted"] = {
+  ...CAPABILITIES.node!,
+  stalledRequest: hostHolds,
+  stalledKeptAlive: hostHolds,
+};
+CAPABILITIES["bun-mounted"] = {
+  ...CAPABILITIES.bun!,
+  stalledRequest: () => bunSweep(10),
+  stalledKeptAlive: () => bunSweep(10),
+};
+CAPABILITIES["deno-mounted"] = { ...CAPABILITIES.deno! };
 
 /**
  * When we started connecting and when we were connected: no server timer can start before
