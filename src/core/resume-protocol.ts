@@ -14,7 +14,15 @@
  *   `notice` is text for this client alone, outside the numbered stream (a
  *   refused message's reason).
  * - Client to server: `message` (chat text) and `ping` (answered by `pong`).
+ *
+ * Rooms (`Rooms`, many per connection): the server's `welcome` carries only the
+ * connection's id; the client then sends `join` per room (after a reconnect with
+ * that room's resume point), answered by `joined`, a `gap` if need be, the
+ * replayed `message`s and `presence`, all naming the room. `publish` sends a
+ * message to a room, `leave` leaves it; `left` tells the client it is out
+ * (it left, or the join was refused, with the reason).
  */
+import type { JsonValue as Json } from "./rooms/store.ts";
 
 /** The query parameter that selects the resumable protocol and carries a client's resume point. */
 export const RESUME_PARAM = "resume";
@@ -27,17 +35,38 @@ export interface ResumePoint {
   readonly seq: number;
 }
 
-/** Frames the server sends in the resumable protocol. */
+/**
+ * Frames the server sends in the resumable protocol. Frames about one room of
+ * a `Rooms` server name it in `room`; a `ChatRoom`'s frames have no
+ * `room` (the connection is in that one room, resumed through the URL).
+ */
 export type ServerFrame =
-  | { readonly type: "welcome"; readonly id: string; readonly epoch: string; readonly seq: number }
-  | { readonly type: "message"; readonly seq: number; readonly data: string }
-  | { readonly type: "gap"; readonly from: number; readonly to: number }
-  | { readonly type: "presence"; readonly online: readonly string[] }
-  | { readonly type: "notice"; readonly text: string }
+  | { readonly type: "welcome"; readonly id: string; readonly epoch?: string; readonly seq?: number }
+  | { readonly type: "joined"; readonly room: string; readonly epoch: string; readonly seq: number }
+  | { readonly type: "left"; readonly room: string; readonly reason?: string }
+  | {
+      readonly type: "message";
+      readonly room?: string;
+      readonly seq: number;
+      /** Text, a JSON value, or (with `binary`) bytes in base64. */
+      readonly data: Json;
+      readonly binary?: true;
+    }
+  | { readonly type: "gap"; readonly room?: string; readonly from: number; readonly to: number }
+  | { readonly type: "presence"; readonly room?: string; readonly online: readonly Json[] }
+  | { readonly type: "notice"; readonly room?: string; readonly text: string }
   | { readonly type: "pong" };
 
 /** Frames the client sends in the resumable protocol. */
-export type ClientFrame = { readonly type: "message"; readonly data: string } | { readonly type: "ping" };
+export type ClientFrame =
+  /** A `ChatRoom` message (text). */
+  | { readonly type: "message"; readonly data: string }
+  /** Enter `room`; after a reconnect, from the resume point `epoch`.`seq`. */
+  | { readonly type: "join"; readonly room: string; readonly epoch?: string; readonly seq?: number }
+  | { readonly type: "leave"; readonly room: string }
+  /** A message for `room`: text, a JSON value, or (with `binary`) bytes in base64. */
+  | { readonly type: "publish"; readonly room: string; readonly data: Json; readonly binary?: true }
+  | { readonly type: "ping" };
 
 /** One frame as the text that goes on the wire. */
 export function encodeFrame(frame: ServerFrame | ClientFrame): string {
@@ -65,10 +94,34 @@ export function withResume(url: string, point: ResumePoint | undefined): string 
 /** Parses a client frame; `undefined` for anything malformed. */
 export function decodeClientFrame(text: string): ClientFrame | undefined {
   const frame = parseObject(text);
-  if (frame?.type === "ping") return { type: "ping" };
-  if (frame?.type === "message" && typeof frame.data === "string")
-    return { type: "message", data: frame.data };
-  return undefined;
+  switch (frame?.type) {
+    case "ping":
+      return { type: "ping" };
+    case "message":
+      return typeof frame.data === "string" ? { type: "message", data: frame.data } : undefined;
+    case "join":
+      return decodeJoin(frame);
+    case "leave":
+      return isRoom(frame.room) ? { type: "leave", room: frame.room } : undefined;
+    case "publish":
+      return decodePublish(frame);
+    default:
+      return undefined;
+  }
+}
+
+function decodeJoin(frame: Record<string, unknown>): ClientFrame | undefined {
+  if (!isRoom(frame.room)) return undefined;
+  if (frame.epoch === undefined && frame.seq === undefined) return { type: "join", room: frame.room };
+  if (!isText(frame.epoch) || !isSeq(frame.seq)) return undefined;
+  return { type: "join", room: frame.room, epoch: frame.epoch, seq: frame.seq };
+}
+
+function decodePublish(frame: Record<string, unknown>): ClientFrame | undefined {
+  if (!isRoom(frame.room) || !("data" in frame)) return undefined;
+  if (frame.binary === undefined) return { type: "publish", room: frame.room, data: frame.data as Json };
+  if (frame.binary !== true || typeof frame.data !== "string") return undefined;
+  return { type: "publish", room: frame.room, data: frame.data, binary: true };
 }
 
 /**
@@ -85,21 +138,67 @@ export function decodeClientText(text: string): ClientFrame | undefined {
 /** Parses a server frame; `undefined` for anything malformed. */
 export function decodeServerFrame(text: string): ServerFrame | undefined {
   const frame = parseObject(text);
-  switch (frame?.type) {
+  if (frame === undefined || !optionalRoom(frame.room)) return undefined;
+  switch (frame.type) {
     case "welcome":
-      return isText(frame.id) && isText(frame.epoch) && isSeq(frame.seq) ? (frame as ServerFrame) : undefined;
+      return isText(frame.id) && (frame.epoch === undefined || (isText(frame.epoch) && isSeq(frame.seq)))
+        ? (frame as ServerFrame)
+        : undefined;
+    case "joined":
+      return isRoom(frame.room) && isText(frame.epoch) && isSeq(frame.seq) ? (frame as ServerFrame) : undefined;
+    case "left":
+      return isRoom(frame.room) && (frame.reason === undefined || typeof frame.reason === "string")
+        ? (frame as ServerFrame)
+        : undefined;
     case "message":
-      return isSeq(frame.seq) && typeof frame.data === "string" ? (frame as ServerFrame) : undefined;
+      return isSeq(frame.seq) && "data" in frame && (frame.binary === undefined || typeof frame.data === "string")
+        ? (frame as ServerFrame)
+        : undefined;
     case "gap":
       return isSeq(frame.from) && isSeq(frame.to) ? (frame as ServerFrame) : undefined;
     case "presence":
       return Array.isArray(frame.online) ? (frame as ServerFrame) : undefined;
     case "notice":
-      return typeof frame.text === "string" ? { type: "notice", text: frame.text } : undefined;
+      return typeof frame.text === "string" ? (frame as ServerFrame) : undefined;
     case "pong":
       return { type: "pong" };
     default:
       return undefined;
+  }
+}
+
+/** Longest room name, in UTF-16 units. */
+export const MAX_ROOM_NAME = 200;
+
+// Control characters garble logs and keys; a room name is for people and URLs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const NAME_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether `value` is a usable room name: 1 to {@link MAX_ROOM_NAME} characters, no control characters. */
+export function isRoom(value: unknown): value is string {
+  return typeof value === "string" && value !== "" && value.length <= MAX_ROOM_NAME && !NAME_CONTROL.test(value);
+}
+
+const optionalRoom = (value: unknown): boolean => value === undefined || isRoom(value);
+
+/** Bytes as the base64 text a frame carries (`btoa`: every runtime and browser has it). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** The bytes a frame's base64 text stands for; `undefined` if it is not base64. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  try {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
   }
 }
 
