@@ -145,13 +145,17 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
         ? (frame as ServerFrame)
         : undefined;
     case "joined":
-      return isRoom(frame.room) && isText(frame.epoch) && isSeq(frame.seq) ? (frame as ServerFrame) : undefined;
+      return isRoom(frame.room) && isText(frame.epoch) && isSeq(frame.seq)
+        ? (frame as ServerFrame)
+        : undefined;
     case "left":
       return isRoom(frame.room) && (frame.reason === undefined || typeof frame.reason === "string")
         ? (frame as ServerFrame)
         : undefined;
     case "message":
-      return isSeq(frame.seq) && "data" in frame && (frame.binary === undefined || typeof frame.data === "string")
+      return isSeq(frame.seq) &&
+        "data" in frame &&
+        (frame.binary === undefined || typeof frame.data === "string")
         ? (frame as ServerFrame)
         : undefined;
     case "gap":
@@ -176,7 +180,9 @@ const NAME_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Whether `value` is a usable room name: 1 to {@link MAX_ROOM_NAME} characters, no control characters. */
 export function isRoom(value: unknown): value is string {
-  return typeof value === "string" && value !== "" && value.length <= MAX_ROOM_NAME && !NAME_CONTROL.test(value);
+  return (
+    typeof value === "string" && value !== "" && value.length <= MAX_ROOM_NAME && !NAME_CONTROL.test(value)
+  );
 }
 
 const optionalRoom = (value: unknown): boolean => value === undefined || isRoom(value);

@@ -243,7 +243,7 @@ describe("ChatRoom: history, publish, native fan-out, options", () => {
   test("unknown or bad options throw TypeError", () => {
     expect(() => new ChatRoom({ histryLimit: 5 } as ChatRoomOptions)).toThrow(
       new TypeError(
-        "options.histryLimit is not an option (did you mean historyLimit?); known: historyLimit, broker, onError",
+        "options.histryLimit is not an option (did you mean historyLimit?); known: historyLimit, onError",
       ),
     );
     expect(() => new ChatRoom({ historyLimit: -1 })).toThrow(

@@ -37,6 +37,11 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   open(room: string, limits: RetentionLimits, listener: RoomListener): Promise<RoomSnapshot> {
+    return Promise.resolve(this.openNow(room, limits, listener));
+  }
+
+  /** {@link open}, synchronously: a store in memory has nothing to wait for. */
+  openNow(room: string, limits: RetentionLimits, listener: RoomListener): RoomSnapshot {
     let stream = this.#streams.get(room);
     if (stream === undefined) {
       stream = { epoch: randomId(), entries: [], lastSeq: 0, limits, online: new Map(), listener };
@@ -45,12 +50,12 @@ export class MemoryRoomStore implements RoomStore {
     stream.limits = limits;
     stream.listener = listener;
     this.#trim(stream);
-    return Promise.resolve({
+    return {
       epoch: stream.epoch,
       history: [...stream.entries],
       lastSeq: stream.lastSeq,
       online: [...stream.online.values()],
-    });
+    };
   }
 
   append(room: string, data: RoomData | undefined, change: PresenceChange = {}): Promise<number> {

@@ -8,7 +8,13 @@
  */
 
 /** A JSON value: what a room stores besides text and bytes. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
 
 /**
  * One message's payload: a string is text, a `Uint8Array` is bytes, anything
