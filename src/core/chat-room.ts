@@ -123,8 +123,11 @@ export class ChatRoom {
     if (this.#room.has(conn)) return;
     const resume = parseResume(conn.url);
     this.clients.set(conn.id, conn);
-    if (resume === undefined) return this.#room.add(conn, "plain", conn.id);
     const room = this.#room;
+    if (resume === undefined) {
+      room.add(conn, "plain", conn.id);
+      return;
+    }
     conn.send(encodeFrame({ type: "welcome", id: conn.id, epoch: room.epoch, seq: room.lastSeq }));
     room.add(conn, "bare", conn.id, resume === "new" ? undefined : resume);
   }
