@@ -15,6 +15,7 @@ export const entries: Readonly<Record<string, string>> = {
   "./client": "src/client/index.ts",
   "./redis": "src/redis/index.ts",
   "./hono": "src/hono/index.ts",
+  "./metrics": "src/metrics/index.ts",
 };
 
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */

@@ -6,6 +6,7 @@
 
 import { validateClose } from "./close-codes.ts";
 import type { WebSocketError } from "./errors.ts";
+import { messageBytes, type Observer } from "./observer.ts";
 import { type Prepared, ReadyState, type Transport, type UpgradeRequest } from "./types.ts";
 import { describe } from "./validate.ts";
 
@@ -36,6 +37,8 @@ export interface ConnectionHost {
   congested(conn: Connection): void;
   /** Drop the connection now and end it (some runtimes cannot drop a socket). */
   terminate(conn: Connection): void;
+  /** The server's metrics observer, if it has one (room stores report through it too). */
+  readonly observer: Observer | undefined;
 }
 
 /** A close this side started: its code, reason, and the policy error behind it. */
@@ -52,6 +55,9 @@ const NO_TOPICS: ReadonlySet<string> = new Set();
 export const topicKey = (topic: string): string => TOPIC + topic;
 
 const TOPIC = "t:";
+
+/** Whether a group key is a user topic's (not a room's audience). */
+export const isTopicKey = (key: string): boolean => key.startsWith(TOPIC);
 
 /** The most bytes a message can add to a send buffer: a 14-byte frame header, 3 UTF-8 bytes per UTF-16 unit. */
 function frameBound(message: string | Uint8Array): number {
@@ -142,7 +148,10 @@ export class Connection {
    * nothing the client receives.
    */
   send(message: string | Uint8Array): boolean {
-    return this.#send(message, undefined);
+    const sent = this.#send(message, undefined);
+    // Counted here, not in #send: a group's fan-out reports once per publish.
+    if (sent) this.#host.observer?.messageSent(messageBytes(message));
+    return sent;
   }
 
   /**
@@ -216,8 +225,10 @@ export class Connection {
   }
 
   #overLimit(): false {
-    if (this.#host.policy === "drop") this.#dropped++;
-    else this.#host.overLimit(this);
+    if (this.#host.policy === "drop") {
+      this.#dropped++;
+      this.#host.observer?.backpressureDropped();
+    } else this.#host.overLimit(this);
     return false;
   }
 

@@ -14,6 +14,8 @@ import { answerRequest, type PlainAnswer } from "./http.ts";
 import { randomId } from "./id.ts";
 import { IdleWatch } from "./idle.ts";
 import { InboundPolicy } from "./inbound.ts";
+import type { Observer, RefusalReason } from "./observer.ts";
+import { messageBytes } from "./observer.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
 import { classifySocketError } from "./socket-errors.ts";
 import type { IncomingRequest, RouteDecision, Transport, UpgradeRequest, Wire } from "./types.ts";
@@ -38,6 +40,7 @@ export class ServerEngine implements Engine {
   readonly #heartbeat: Heartbeat | undefined;
   readonly #idle: IdleWatch | undefined;
   readonly #drain: DrainWatch;
+  readonly #observer: Observer | undefined;
   /** Events held back while a connection's async `onConnect` runs. */
   readonly #held = new Map<Connection, Array<() => void>>();
   /** Connections the runtime ended for a protocol error without a close frame (Deno). */
@@ -48,6 +51,8 @@ export class ServerEngine implements Engine {
     this.#options = options;
     this.limits = options;
     this.#report = errorSink(options.onError);
+    this.#observer = options.metrics;
+    this.groups.observer = options.metrics;
     this.#inbound = new InboundPolicy(options, this.#report);
     this.#drain = new DrainWatch((conn) => this.#hook("onDrain", options.onDrain, [conn], conn));
     const groups = this.groups;
@@ -58,13 +63,17 @@ export class ServerEngine implements Engine {
       overLimit: (conn) => this.#closeSlow(conn),
       congested: (conn) => this.#drain.add(conn),
       terminate: (conn) => this.drop(conn),
+      observer: options.metrics,
     };
     if (options.heartbeat) {
       const lost = policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout");
       this.#heartbeat = new Heartbeat(
         options.heartbeat,
         () => this.connections.values(),
-        (conn) => control.drop(conn, lost),
+        (conn) => {
+          this.#observer?.heartbeatTimedOut();
+          control.drop(conn, lost);
+        },
       );
     }
     if (options.idleTimeout > 0) {
@@ -96,9 +105,12 @@ export class ServerEngine implements Engine {
 
   route(request: IncomingRequest): RouteDecision | Promise<RouteDecision> {
     const decision = routeRequest(this.#options, this.#load(), request, this.#report);
-    if (!(decision instanceof Promise)) return this.#decided(request, decision);
+    if (!(decision instanceof Promise)) return this.#decided(request, decision, false);
     // The server may have started shutting down or filled up while onUpgrade ran.
-    return decision.then((decided) => this.#decided(request, recheck(this.#options, this.#load(), decided)));
+    return decision.then((decided) => {
+      const checked = recheck(this.#options, this.#load(), decided);
+      return this.#decided(request, checked, checked === decided);
+    });
   }
 
   #load(): ServerLoad {
@@ -110,9 +122,19 @@ export class ServerEngine implements Engine {
    * out of the runtime's request now: Deno refuses header reads once the upgrade is
    * answered, and on Bun the copy is smaller than the request's own headers.
    */
-  #decided(request: IncomingRequest, decision: RouteDecision): RouteDecision {
+  #decided(request: IncomingRequest, decision: RouteDecision, byHook: boolean): RouteDecision {
     if (decision.upgrade) request.keepHeaders(this.#options.keepHeaders);
+    if (this.#observer && request.upgrade && (!decision.upgrade || decision.close)) {
+      this.#observer.refused(byHook || decision.upgrade ? "rejected" : this.#policyRefusal(decision.status));
+    }
     return decision;
+  }
+
+  /** Why the upgrade policy (not `onUpgrade`) refused an upgrade, from its status. */
+  #policyRefusal(status: number): RefusalReason {
+    if (status === 404) return "path";
+    if (status === 403) return "origin";
+    return this.shuttingDown ? "shutting_down" : "capacity";
   }
 
   respond(request: Request, route: UpgradeRequest, decision: PlainAnswer): Promise<Response> {
@@ -130,8 +152,12 @@ export class ServerEngine implements Engine {
     // Accepted, but the handshake finished after shutdown began or the server filled up
     // (on Bun and Deno the socket opens after routing): close it before any hook sees it.
     const late = lateRefusal(this.#options, this.#load());
-    if (late) return refused(conn, late);
+    if (late) {
+      this.#observer?.refused(late.code === 1001 ? "shutting_down" : "capacity");
+      return refused(conn, late);
+    }
     this.connections.set(id, conn);
+    this.#observer?.connectionOpened();
     this.groups.opened(conn);
     this.#idle?.watch(conn);
     const pending = this.#hook("onConnect", this.#options.onConnect, [conn], conn);
@@ -141,6 +167,7 @@ export class ServerEngine implements Engine {
 
   message(conn: Connection, data: string | Uint8Array): void {
     if (conn.state === "closed") return; // refused at the upgrade: no hook sees it
+    this.#observer?.messageReceived(messageBytes(data));
     this.#heartbeat?.alive(conn);
     this.#idle?.seen(conn);
     if (typeof data !== "string" && !this.#options.onBinary) {
@@ -156,6 +183,7 @@ export class ServerEngine implements Engine {
   }
 
   heartbeatFailed(conn: Connection): void {
+    this.#observer?.heartbeatTimedOut();
     this.drop(conn, policyError("ERR_HEARTBEAT_TIMEOUT", 1006, "no pong within the heartbeat timeout"));
   }
 
@@ -205,6 +233,7 @@ export class ServerEngine implements Engine {
     this.#idle?.forget(conn);
     this.#heartbeat?.alive(conn);
     const info = closeInfo(conn, code, reason, !this.#unannounced.has(conn));
+    this.#observer?.connectionClosed(info.code);
     this.#whenReady(conn, () => {
       this.#hook("onDisconnect", this.#options.onDisconnect, [conn, info], conn);
       this.#checkSettled();
@@ -218,6 +247,7 @@ export class ServerEngine implements Engine {
   }
 
   #refuseBinary(conn: Connection): void {
+    this.#observer?.refused("binary_unsupported");
     const reason = "binary messages are not supported";
     control.closeFor(conn, 1003, reason, policyError("ERR_UNSUPPORTED_DATA", 1003, reason));
   }
@@ -225,6 +255,7 @@ export class ServerEngine implements Engine {
   /** Policy "close": tell the client why, but do not wait long on a client that does not read. */
   #closeSlow(conn: Connection): void {
     const { limit } = this.#options.backpressure;
+    this.#observer?.backpressureClosed();
     const reason = `over ${limit} bytes buffered`;
     control.closeFor(conn, 1013, reason, policyError("ERR_BACKPRESSURE", 1013, reason));
     setTimeout(() => this.drop(conn), BACKPRESSURE_GRACE_MS);

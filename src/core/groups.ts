@@ -7,7 +7,8 @@
  * of Bun's own cost ~9x its memory per subscription), and a message goes out in
  * one native publish.
  */
-import { type Connection, control, type GroupHost } from "./connection.ts";
+import { type Connection, control, type GroupHost, isTopicKey } from "./connection.ts";
+import { messageBytes, type Observer } from "./observer.ts";
 import { type NativeGroups, ReadyState, type Wire } from "./types.ts";
 
 /** The key of the group every connection of a server is in. */
@@ -28,6 +29,8 @@ export class Groups implements GroupHost {
   readonly #groups = new Map<string, Group>();
   readonly #everyone: ReadonlyMap<string, Connection>;
   #wire: Wire = { prepare: (message) => message };
+  /** The server's metrics observer: publishes, and topics' subscriptions. */
+  observer: Observer | undefined;
 
   /** `everyone`: the server's open connections (the engine keeps them). */
   constructor(everyone: ReadonlyMap<string, Connection>) {
@@ -60,6 +63,7 @@ export class Groups implements GroupHost {
     group.members?.add(conn);
     group.size++;
     native?.join(control.transport(conn), group.key);
+    if (this.observer && isTopicKey(key)) this.observer.subscribed(group.size === 1);
     return group.key;
   }
 
@@ -69,6 +73,7 @@ export class Groups implements GroupHost {
     if (group === undefined) return;
     group.members?.delete(conn);
     if (--group.size === 0) this.#groups.delete(key);
+    if (this.observer && isTopicKey(key)) this.observer.unsubscribed(group.size === 0);
     const transport = control.transport(conn);
     // A closed socket has left its native groups by itself.
     if (transport.readyState === ReadyState.OPEN) this.#wire.groups?.leave(transport, key);
@@ -82,13 +87,13 @@ export class Groups implements GroupHost {
   /** Sends `message` to every member of `key` but `except`; returns how many it was handed to. */
   publish(key: string, message: string | Uint8Array, except?: Except): number {
     const group = this.#groups.get(key);
-    if (group === undefined) return 0;
+    if (group === undefined) return this.#published(0, message);
     const native = this.#wire.groups;
     if (native) {
       const inGroup = (conn: Connection) => control.inGroup(conn, key);
-      return nativePublish(native, key, group.size, inGroup, message, except);
+      return this.#published(nativePublish(native, key, group.size, inGroup, message, except), message);
     }
-    return this.#sendEach(group.members as Set<Connection>, message, except);
+    return this.#published(this.#sendEach(group.members as Set<Connection>, message, except), message);
   }
 
   /** Sends `message` to every open connection but `except`. */
@@ -97,9 +102,16 @@ export class Groups implements GroupHost {
     const native = this.#wire.groups;
     if (native) {
       const inGroup = (conn: Connection) => everyone.get(conn.id) === conn;
-      return nativePublish(native, EVERYONE, everyone.size, inGroup, message, except);
+      const handed = nativePublish(native, EVERYONE, everyone.size, inGroup, message, except);
+      return this.#published(handed, message);
     }
-    return this.#sendEach(everyone.values(), message, except);
+    return this.#published(this.#sendEach(everyone.values(), message, except), message);
+  }
+
+  /** Reports one publish (once, whatever its size) and returns its deliveries. */
+  #published(deliveries: number, message: string | Uint8Array): number {
+    this.observer?.published(deliveries, messageBytes(message));
+    return deliveries;
   }
 
   /** The message prepared once, then handed to each member under `send`'s rules. */

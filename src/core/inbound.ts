@@ -36,6 +36,7 @@ export class InboundPolicy {
   check(conn: Connection, data: string | Uint8Array): Verdict {
     const { maxPayload, rateLimit } = this.#options;
     if (byteLength(data, maxPayload) > maxPayload) {
+      this.#options.metrics?.refused("payload_too_large");
       const reason = `message over ${maxPayload} bytes`;
       control.closeFor(conn, 1009, reason, policyError("ERR_PAYLOAD_TOO_LARGE", 1009, reason));
       return "closed";
@@ -44,6 +45,7 @@ export class InboundPolicy {
     if (!rateLimit && !this.#options.validate) return "deliver";
     const counters = this.#countersOf(conn);
     if (rateLimit && this.#overRate(counters, rateLimit.messages, rateLimit.per)) {
+      this.#options.metrics?.refused("rate_limit");
       const reason = `over ${rateLimit.messages} messages per ${rateLimit.per} ms`;
       control.closeFor(conn, 1008, reason, policyError("ERR_RATE_LIMIT", 1008, reason));
       return "closed";
@@ -59,6 +61,7 @@ export class InboundPolicy {
       counters.invalidStreak = 0;
       return "deliver";
     }
+    this.#options.metrics?.refused("invalid_message");
     conn.send(verdict.reply);
     if (++counters.invalidStreak >= maxInvalidMessages) {
       const reason = `${maxInvalidMessages} invalid messages in a row`;

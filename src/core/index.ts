@@ -11,6 +11,7 @@ export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage }
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
+export type { MetricsObserver, RefusalReason } from "./observer.ts";
 export type { CloseInfo, ResolvedOptions, ResolvedTls, ServerHooks, ServerOptions } from "./options.ts";
 export {
   type ClientFrame,

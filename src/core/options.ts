@@ -28,6 +28,7 @@ export type {
   UpgradeResult,
 } from "./types.ts";
 
+import { type MetricsObserver, type Observer, resolveObserver } from "./observer.ts";
 import { type ResolvedTls, resolveTls } from "./tls.ts";
 import { describe, rejectUnknown } from "./validate.ts";
 
@@ -128,6 +129,13 @@ export interface ServerOptions extends ServerHooks {
    * A throw or rejection goes to `onError` and the client gets 500.
    */
   onRequest?: RequestHandler;
+  /**
+   * Receives the server's events for metrics (connections, messages and bytes,
+   * refusals, backpressure, heartbeat timeouts, topics): an observer from
+   * `polysocket/metrics` (`prometheusMetrics().observer`, `openTelemetryMetrics(meter)`)
+   * or your own. Default: none, and no cost.
+   */
+  metrics?: MetricsObserver;
 }
 
 /** Options after validation, with every default applied (see {@link ServerOptions}). */
@@ -164,6 +172,8 @@ export interface ResolvedOptions extends ServerHooks {
   readonly keepHeaders: KeepHeaders;
   /** See {@link ServerOptions.tls}; PEM bytes decoded to text. */
   readonly tls: ResolvedTls | undefined;
+  /** See {@link ServerOptions.metrics}; every method present (no-ops for the missing). */
+  readonly metrics: Observer | undefined;
 }
 
 /** Defaults shared by every runtime (see the README's options table). */
@@ -218,6 +228,7 @@ const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
   "maxInvalidMessages",
   "keepHeaders",
   "tls",
+  "metrics",
   ...HOOKS,
 ];
 
@@ -264,6 +275,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     ),
     keepHeaders: keepHeaders(options.keepHeaders),
     tls: resolveTls(options.tls),
+    metrics: resolveObserver(options.metrics),
   };
 }
 

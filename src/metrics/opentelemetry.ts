@@ -1,0 +1,64 @@
+/**
+ * The same instruments through the OpenTelemetry metrics API: observable
+ * counters and up-down counters read from the tally at each collection, and
+ * histograms for the room stores' durations. Only the API's types are
+ * imported: the meter comes from the application's own SDK.
+ */
+import type { Attributes, Meter, ObservableResult } from "@opentelemetry/api";
+import type { MetricsObserver } from "../core/observer.ts";
+import { COUNTED, type DurationInstrument, STORE_PUBLISH, STORE_READ_LAG } from "./instruments.ts";
+import { observerOf, Tally } from "./tally.ts";
+
+/**
+ * OpenTelemetry metrics for polysocket servers, on `meter` (from your
+ * `MeterProvider`, e.g. `metrics.getMeter("polysocket")`). Returns the observer
+ * to pass as the server's `metrics` option. Instrument names are listed in
+ * docs/metrics.md (`polysocket.connections`, `polysocket.messages.sent`, ...).
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@opentelemetry/api";
+ * import { Server } from "polysocket";
+ * import { openTelemetryMetrics } from "polysocket/metrics";
+ *
+ * const server = new Server({ port: 8080, metrics: openTelemetryMetrics(metrics.getMeter("polysocket")) });
+ * ```
+ */
+export function openTelemetryMetrics(meter: Meter): MetricsObserver {
+  if (typeof meter?.createObservableCounter !== "function") {
+    throw new TypeError("openTelemetryMetrics(meter) needs an OpenTelemetry Meter");
+  }
+  const publish = histogram(meter, STORE_PUBLISH);
+  const lag = histogram(meter, STORE_READ_LAG);
+  const tally = new Tally({
+    storePublished: (seconds) => publish(seconds),
+    storeRead: (seconds) => lag(seconds),
+  });
+  for (const spec of COUNTED) {
+    const options = { description: spec.help, unit: spec.unit };
+    const instrument =
+      spec.kind === "counter"
+        ? meter.createObservableCounter(spec.otel, options)
+        : meter.createObservableUpDownCounter(spec.otel, options);
+    instrument.addCallback((result) => observe(result, spec.read(tally), spec.label));
+  }
+  return observerOf(tally);
+}
+
+function observe(
+  result: ObservableResult<Attributes>,
+  value: number | ReadonlyMap<string | number, number>,
+  label: string | undefined,
+): void {
+  if (typeof value === "number") result.observe(value);
+  else for (const [key, n] of value) result.observe(n, { [label as string]: String(key) });
+}
+
+function histogram(meter: Meter, spec: DurationInstrument): (seconds: number) => void {
+  const instrument = meter.createHistogram(spec.otel, {
+    description: spec.help,
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...spec.buckets] },
+  });
+  return (seconds) => instrument.record(seconds);
+}
