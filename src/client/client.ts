@@ -3,7 +3,13 @@
  * code), queues while disconnected, notices a silent server, and, in the
  * resumable protocol, delivers a room's messages exactly once and in order.
  */
-import { decodeServerFrame, encodeFrame, type ServerFrame, withResume } from "../core/resume-protocol.ts";
+import {
+  type ClientFrame,
+  decodeServerFrame,
+  encodeFrame,
+  type ServerFrame,
+  withResume,
+} from "../core/resume-protocol.ts";
 import { backoffDelay, closeDecision } from "./backoff.ts";
 import { type ClientEvents, Emitter, type Listener } from "./events.ts";
 import {
@@ -13,6 +19,8 @@ import {
   socketUrl,
 } from "./options.ts";
 import { type ClientSocket, createDialer, type Dialer } from "./platform.ts";
+import type { ClientRoom } from "./room.ts";
+import { RoomSet } from "./room-set.ts";
 import { SendQueue, type SendResult } from "./send-queue.ts";
 
 /** Where a client is: connecting (first time), open, waiting to reconnect, or closed for good. */
@@ -44,6 +52,9 @@ export class Client {
   /** `resume: "auto"` and open, but the server's first frame has not come yet. */
   #undecided = false;
   #id: string | undefined;
+  /** Welcomed on the current socket: room frames can go out. */
+  #welcomedNow = false;
+  readonly #rooms: RoomSet;
   #protocol = "";
   #epoch: string | undefined;
   #lastSeq = 0;
@@ -61,6 +72,11 @@ export class Client {
     this.#options = resolveClientOptions(options);
     this.#dialer = createDialer(this.#options);
     this.#queue = new SendQueue(this.#options.maxQueued, this.#options.overflow);
+    this.#rooms = new RoomSet({
+      write: (frame) => this.#writeFrame(frame),
+      queue: { limit: this.#options.maxQueued, overflow: this.#options.overflow },
+      fail: (error) => this.#error(error),
+    });
     void this.#open();
   }
 
@@ -82,6 +98,11 @@ export class Client {
   /** Sequence number of the last message delivered (resumable protocol; 0 before any). */
   get lastSeq(): number {
     return this.#lastSeq;
+  }
+
+  /** The rooms joined with {@link Client.join} and not left, in the order they were joined. */
+  get rooms(): ClientRoom[] {
+    return this.#rooms.rooms;
   }
 
   /** Messages waiting for a connection. */
@@ -121,6 +142,28 @@ export class Client {
   }
 
   /**
+   * Joins room `name` of a `Rooms` server, or returns the handle already joined:
+   * its own `message`, `gap`, `presence`, `notice`, `joined` and `left` events,
+   * `publish` and `leave`. Before the server's welcome the join waits; after
+   * every reconnect the client rejoins each room from its own resume point, so
+   * every message arrives once per room. `TypeError` for a bad name.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "polysocket/client";
+   * const client = connect("ws://localhost:8080/rooms");
+   * const lobby = client.join("lobby");
+   * lobby.on("message", ({ data }) => console.log("lobby:", data));
+   * client.join("games").on("presence", ({ online }) => console.log("games:", online));
+   * lobby.publish("hello");
+   * ```
+   */
+  join(name: string): ClientRoom {
+    if (this.#state === "closed") throw new TypeError("cannot join a room: the client is closed");
+    return this.#rooms.join(name);
+  }
+
+  /**
    * Closes for good: no more reconnects, queued messages are dropped, and the
    * final `close` event is emitted before this returns. `code` is 1000 or 3000-4999.
    */
@@ -134,6 +177,7 @@ export class Client {
     const socket = this.#socket;
     this.#detach();
     this.#queue.drain();
+    this.#rooms.closed();
     if (socket) silence(socket, () => socket.close(code, reason));
     this.#dialer.dispose();
     this.#events.emit("close", { code, reason, willRetry: false });
@@ -208,6 +252,7 @@ export class Client {
     this.#attempt = 0;
     this.#id = id;
     this.#state = "open";
+    if (id !== undefined) this.#rejoin(socket);
     // Flushing before "open" keeps order when an open listener sends right away.
     for (const message of this.#queue.drain()) this.#write(socket, message);
     this.#startHeartbeat(socket);
@@ -232,6 +277,10 @@ export class Client {
   }
 
   #handle(socket: ClientSocket, frame: ServerFrame): void {
+    if ("room" in frame && frame.room !== undefined) {
+      this.#rooms.route({ ...frame, room: frame.room });
+      return;
+    }
     switch (frame.type) {
       case "welcome":
         this.#welcome(socket, frame.epoch, frame.id);
@@ -240,14 +289,14 @@ export class Client {
         // Anything at or below the last delivered number was delivered before.
         if (frame.seq <= this.#lastSeq) break;
         this.#lastSeq = frame.seq;
-        this.#events.emit("message", { data: frame.data, seq: frame.seq });
+        this.#events.emit("message", { data: asText(frame.data), seq: frame.seq });
         break;
       case "gap":
         this.#lastSeq = Math.max(this.#lastSeq, frame.to);
         this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
         break;
       case "presence":
-        this.#events.emit("presence", { online: frame.online });
+        this.#events.emit("presence", { online: frame.online.map(asText) });
         break;
       case "notice":
         this.#events.emit("notice", { text: frame.text });
@@ -269,13 +318,14 @@ export class Client {
     return true;
   }
 
-  #welcome(socket: ClientSocket, epoch: string, id: string): void {
-    if (this.#epoch !== undefined && this.#epoch !== epoch) {
+  /** A welcome: a `ChatRoom`'s carries its epoch (one room, resumed by URL); a `Rooms` server's has none. */
+  #welcome(socket: ClientSocket, epoch: string | undefined, id: string): void {
+    if (epoch !== undefined && this.#epoch !== undefined && this.#epoch !== epoch) {
       // The room restarted: its numbering starts over, and what we missed is unknowable.
       this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
       this.#lastSeq = 0;
     }
-    this.#epoch = epoch;
+    if (epoch !== undefined) this.#epoch = epoch;
     if (socket !== this.#socket) return;
     if (this.#state === "open")
       this.#welcomed(socket, id); // "auto": open already, now resumable
@@ -285,8 +335,23 @@ export class Client {
   /** A room welcomed a connection that was already open ("auto"): its id is known, the heartbeat starts. */
   #welcomed(socket: ClientSocket, id: string): void {
     this.#id = id;
+    this.#rejoin(socket);
     this.#startHeartbeat(socket);
     this.#events.emit("welcome", { id });
+  }
+
+  /** Welcomed: room frames may go out, starting with a join per room from its resume point. */
+  #rejoin(socket: ClientSocket): void {
+    this.#welcomedNow = true;
+    this.#rooms.rejoin((frame) => this.#send(socket, encodeFrame(frame)));
+  }
+
+  /** Writes a room's frame if the current connection is welcomed; false if it has to wait. */
+  #writeFrame(frame: ClientFrame): boolean {
+    const socket = this.#socket;
+    if (!this.#welcomedNow || !socket || socket.readyState !== OPEN) return false;
+    this.#send(socket, encodeFrame(frame));
+    return true;
   }
 
   /** The current socket is gone: reconnect or stop, as the close code and `maxRetries` decide. */
@@ -342,6 +407,10 @@ export class Client {
     if (this.#resumable) {
       text = encodeFrame(message === undefined ? { type: "ping" } : { type: "message", data: message });
     }
+    this.#send(socket, text);
+  }
+
+  #send(socket: ClientSocket, text: string): void {
     try {
       socket.send(text);
     } catch (error) {
@@ -350,7 +419,8 @@ export class Client {
   }
 
   #detach(): void {
-    this.#resumable = this.#undecided = false;
+    if (this.#welcomedNow) this.#rooms.disconnected();
+    this.#resumable = this.#undecided = this.#welcomedNow = false;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#pingTimer);
     clearTimeout(this.#pongTimer);
@@ -373,6 +443,9 @@ function silence(socket: ClientSocket, end: () => void): void {
     // already closed: nothing left to end
   }
 }
+
+/** A `ChatRoom` frame's value as the single-room events carry it: text (anything else as its JSON). */
+const asText = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
 
 function socketError(event: unknown, url: string): Error {
   const detail = (event as { message?: unknown; error?: unknown } | null) ?? {};

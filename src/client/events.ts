@@ -43,14 +43,24 @@ export interface ClientEvents {
 /** A listener of event `K`. */
 export type Listener<K extends keyof ClientEvents> = (event: ClientEvents[K]) => void;
 
-type Registry = Map<keyof ClientEvents, Set<(event: never) => void>>;
+/** Where an emitter reports a listener that threw; by default, the emitter's own `error` event. */
+export type ListenerFailure = (type: string, error: Error) => void;
 
-/** Typed listeners; a listener that throws is reported as an `error` event, never rethrown. */
-export class Emitter {
-  readonly #listeners: Registry = new Map();
+/**
+ * Typed listeners of the events `E`; a listener that throws is reported (as an
+ * `error` event by default), never rethrown.
+ */
+export class Emitter<E extends object = ClientEvents> {
+  readonly #listeners = new Map<keyof E, Set<(event: never) => void>>();
+  readonly #failed: ListenerFailure;
+
+  /** An emitter with no listeners; `failed` overrides where throwing listeners are reported. */
+  constructor(failed?: ListenerFailure) {
+    this.#failed = failed ?? ((type, error) => this.#reportAsError(type, error));
+  }
 
   /** Adds `listener` for `type`; returns a function that removes it. */
-  on<K extends keyof ClientEvents>(type: K, listener: Listener<K>): () => void {
+  on<K extends keyof E>(type: K, listener: (event: E[K]) => void): () => void {
     const set = this.#listeners.get(type) ?? new Set();
     this.#listeners.set(type, set);
     set.add(listener);
@@ -58,25 +68,31 @@ export class Emitter {
   }
 
   /** Calls every listener of `type` with `event`. */
-  emit<K extends keyof ClientEvents>(type: K, event: ClientEvents[K]): void {
-    const set = (this.#listeners.get(type) ?? []) as Iterable<Listener<K>>;
+  emit<K extends keyof E>(type: K, event: E[K]): void {
+    const set = (this.#listeners.get(type) ?? []) as Iterable<(event: E[K]) => void>;
     for (const listener of [...set]) {
       try {
         listener(event);
       } catch (thrown) {
-        this.#listenerFailed(type, thrown);
+        this.#failed(String(type), thrown instanceof Error ? thrown : new Error(String(thrown)));
       }
     }
   }
 
-  #listenerFailed(type: keyof ClientEvents, thrown: unknown): void {
-    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    if (type === "error" || !this.#listeners.get("error")?.size) {
+  /** Reports a throwing listener as an `error` event, or on the console when that cannot be heard. */
+  #reportAsError(type: string, error: Error): void {
+    const errors = this.#listeners.get("error" as keyof E);
+    if (type === "error" || !errors?.size) {
       console.error(`[polysocket/client] a "${type}" listener threw:`, error);
       return;
     }
-    this.emit("error", {
-      error: new Error(`a "${type}" listener threw: ${error.message}`, { cause: error }),
-    });
+    const event = { error: new Error(`a "${type}" listener threw: ${error.message}`, { cause: error }) };
+    for (const listener of [...errors]) {
+      try {
+        (listener as (event: unknown) => void)(event);
+      } catch (thrown) {
+        console.error('[polysocket/client] an "error" listener threw:', thrown);
+      }
+    }
   }
 }

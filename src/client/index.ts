@@ -1,8 +1,8 @@
 /**
  * polysocket/client: a WebSocket client for browsers, Node (20+), Bun and Deno
  * that reconnects with jittered backoff, queues while disconnected, notices a
- * silent server, and resumes a polysocket `ChatRoom` without losing or
- * repeating a message.
+ * silent server, and resumes a polysocket `ChatRoom`, or any number of rooms of
+ * a `Rooms` server, without losing or repeating a message.
  *
  * @example
  * ```ts
@@ -12,10 +12,16 @@
  * client.on("reconnecting", ({ attempt, delay }) => console.log(`retry #${attempt} in ${delay} ms`));
  * client.on("gap", (gap) => console.warn("missed messages", gap));
  * client.send("hello");
+ *
+ * // A `Rooms` server: many rooms on one connection, each resumed on its own.
+ * const lobby = client.join("lobby");
+ * lobby.on("message", ({ data, seq }) => console.log(seq, data));
+ * lobby.publish({ text: "hi" });
  * ```
  * @module
  */
 
+export type { JsonValue, RoomData } from "../core/rooms/store.ts";
 export {
   type BackoffOptions,
   backoffCap,
@@ -32,4 +38,5 @@ export {
   type ClientTuningOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
+export { ClientRoom, type ClientRoomState, type RoomEvents } from "./room.ts";
 export type { OverflowPolicy, SendResult } from "./send-queue.ts";

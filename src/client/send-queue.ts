@@ -6,9 +6,9 @@ export type OverflowPolicy = "drop-newest" | "drop-oldest";
 /** The outcome of `send`: handed to the socket, waiting for a connection, or lost. */
 export type SendResult = "sent" | "queued" | "dropped";
 
-/** A FIFO of at most `limit` messages. */
-export class SendQueue {
-  readonly #items: string[] = [];
+/** A FIFO of at most `limit` messages (text, or a room's frames). */
+export class SendQueue<T = string> {
+  readonly #items: T[] = [];
   readonly #limit: number;
   readonly #overflow: OverflowPolicy;
 
@@ -24,7 +24,7 @@ export class SendQueue {
   }
 
   /** Queues `message`; when full, drops it ("drop-newest") or the oldest waiting one ("drop-oldest"). */
-  push(message: string): SendResult {
+  push(message: T): SendResult {
     if (this.#limit === 0) return "dropped";
     if (this.#items.length >= this.#limit) {
       if (this.#overflow === "drop-newest") return "dropped";
@@ -35,7 +35,7 @@ export class SendQueue {
   }
 
   /** Removes and returns every waiting message, oldest first. */
-  drain(): string[] {
+  drain(): T[] {
     return this.#items.splice(0);
   }
 }

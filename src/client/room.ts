@@ -1,0 +1,253 @@
+/**
+ * `ClientRoom`: one room of a `Rooms` server, as `client.join(name)` returns it.
+ * It keeps the room's resume point (epoch and last delivered seq), delivers
+ * each message once, and holds publishes until the server confirms the join on
+ * the current connection.
+ */
+import { type ClientFrame, fromBase64, type ServerFrame, toBase64 } from "../core/resume-protocol.ts";
+import type { JsonValue, RoomData } from "../core/rooms/store.ts";
+import { Emitter, type GapEvent } from "./events.ts";
+import { SendQueue, type SendResult } from "./send-queue.ts";
+
+/** Where a room handle is: waiting for the server's `joined`, in the room, or out for good. */
+export type ClientRoomState = "joining" | "joined" | "left";
+
+/** Every event of a {@link ClientRoom} and what its listeners receive. */
+export interface RoomEvents {
+  /** The server let this connection in (again, after a reconnect: `rejoin`); `seq` is the room's latest. */
+  joined: { readonly epoch: string; readonly seq: number; readonly rejoin: boolean };
+  /** One message, delivered once and in order: text, a JSON value, or bytes (`Uint8Array`). */
+  message: { readonly data: RoomData; readonly seq: number };
+  /** Messages of this room lost for good; see {@link GapEvent}. */
+  gap: GapEvent;
+  /** Who is in the room now, as the server's application describes each member (e.g. nicknames). */
+  presence: { readonly online: readonly JsonValue[] };
+  /** Text for this client alone about this room (e.g. why a publish was refused). */
+  notice: { readonly text: string };
+  /** Out of the room for good: `leave()` (no `reason`), a refused join, or the server's decision (`reason`). */
+  left: { readonly reason: string | undefined };
+}
+
+/** What a room needs from its client. */
+export interface RoomLink {
+  /** Sends `frame` now if the connection is welcomed; false when there is none. */
+  write(frame: ClientFrame): boolean;
+  /** Messages a room may hold while not joined, and what to drop when full. */
+  readonly queue: { readonly limit: number; readonly overflow: "drop-newest" | "drop-oldest" };
+  /** Reports a failure (a throwing listener, a malformed frame) as the client's `error` event. */
+  fail(error: Error): void;
+  /** Forgets the room; `sent` says whether the server was told (a `left` answer is coming). */
+  detach(room: ClientRoom, sent: boolean): void;
+}
+
+/** A frame about one room (after `client.join`); a `joined`, `left` or one naming the room. */
+export type RoomFrame = Extract<ServerFrame, { readonly room?: string }>;
+
+/**
+ * One joined room: its own events and `publish`. Create it with `client.join(name)`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "polysocket/client";
+ * const client = connect("ws://localhost:8080/rooms");
+ * const lobby = client.join("lobby");
+ * lobby.on("message", ({ data, seq }) => console.log(seq, data));
+ * lobby.on("presence", ({ online }) => console.log("online:", online));
+ * lobby.publish({ text: "hello" }); // "queued" until the server confirms the join
+ * ```
+ */
+export class ClientRoom {
+  /** The room's name. */
+  readonly name: string;
+  readonly #link: RoomLink;
+  readonly #events: Emitter<RoomEvents>;
+  readonly #pending: SendQueue<ClientFrame>;
+  #state: ClientRoomState = "joining";
+  #epoch: string | undefined;
+  #lastSeq = 0;
+  #joinedOnce = false;
+
+  /** @internal Rooms are created by `client.join`. */
+  constructor(name: string, link: RoomLink) {
+    this.name = name;
+    this.#link = link;
+    this.#events = new Emitter<RoomEvents>((type, error) =>
+      link.fail(new Error(`a "${type}" listener of room ${name} threw: ${error.message}`, { cause: error })),
+    );
+    this.#pending = new SendQueue(link.queue.limit, link.queue.overflow);
+  }
+
+  /** Where the handle is: "joining" (also while reconnecting), "joined", or "left" for good. */
+  get state(): ClientRoomState {
+    return this.#state;
+  }
+
+  /** Sequence number of the last message delivered (0 before any, and again after a restart). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** The room's epoch as last joined (`undefined` before the first `joined`). */
+  get epoch(): string | undefined {
+    return this.#epoch;
+  }
+
+  /** Publishes waiting for the join (or the next connection). */
+  get queued(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Listens for `type`; returns a function that stops listening. A listener that
+   * throws is reported as the client's `error` event.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "polysocket/client";
+   * const room = connect("ws://localhost:8080/rooms").join("lobby");
+   * const off = room.on("gap", (gap) => console.warn("missed", gap));
+   * off();
+   * ```
+   */
+  on<K extends keyof RoomEvents>(type: K, listener: (event: RoomEvents[K]) => void): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /**
+   * Publishes to the room: a string as text, a `Uint8Array` as bytes (base64 on
+   * the wire), anything else as a JSON value. "sent" when it went to the server,
+   * "queued" while the join is not confirmed, "dropped" when the queue is full
+   * or the room was left. Throws `TypeError` for data JSON cannot carry.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "polysocket/client";
+   * const room = connect("ws://localhost:8080/rooms").join("lobby");
+   * room.publish("hi");
+   * room.publish({ move: "e4" });
+   * room.publish(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  publish(data: RoomData): SendResult {
+    const frame = publishFrame(this.name, data);
+    if (this.#state === "left") return "dropped";
+    if (this.#state === "joined" && this.#link.write(frame)) return "sent";
+    return this.#pending.push(frame);
+  }
+
+  /** Leaves the room for good: the server is told, queued publishes are dropped, `left` is emitted. */
+  leave(): void {
+    if (this.#state === "left") return;
+    const sent = this.#link.write({ type: "leave", room: this.name });
+    this.#end(undefined, sent);
+  }
+
+  /** @internal The `join` frame for a (re)connection: from the resume point once there is one. */
+  joinFrame(): ClientFrame {
+    if (this.#epoch === undefined) return { type: "join", room: this.name };
+    return { type: "join", room: this.name, epoch: this.#epoch, seq: this.#lastSeq };
+  }
+
+  /** @internal The connection is gone: publishes wait for the next `joined`. */
+  disconnected(): void {
+    if (this.#state === "joined") this.#state = "joining";
+  }
+
+  /** @internal The client closed for good. */
+  closed(): void {
+    if (this.#state !== "left") this.#end("client closed", false);
+  }
+
+  /** @internal A frame about this room. */
+  receive(frame: RoomFrame): void {
+    if (this.#state === "left") return;
+    if (frame.type === "joined") this.#joined(frame.epoch, frame.seq);
+    else if (frame.type === "left") this.#end(frame.reason ?? "removed by the server", false);
+    // The server answers a join with `joined` first: anything before it belongs to an earlier membership.
+    else if (this.#state === "joined") this.#event(frame);
+  }
+
+  #event(frame: RoomFrame): void {
+    switch (frame.type) {
+      case "message":
+        this.#message(frame);
+        break;
+      case "gap":
+        this.#lastSeq = Math.max(this.#lastSeq, frame.to);
+        this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
+        break;
+      case "presence":
+        this.#events.emit("presence", { online: frame.online });
+        break;
+      case "notice":
+        this.#events.emit("notice", { text: frame.text });
+        break;
+    }
+  }
+
+  #joined(epoch: string, seq: number): void {
+    if (this.#epoch !== undefined && this.#epoch !== epoch) {
+      // The room's numbering started over: what came after our point is unknowable.
+      this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
+      this.#lastSeq = 0;
+    }
+    this.#epoch = epoch;
+    this.#state = "joined";
+    const rejoin = this.#joinedOnce;
+    this.#joinedOnce = true;
+    // Publishes held for the join go before "joined" listeners send more, keeping their order.
+    for (const frame of this.#pending.drain()) this.#link.write(frame);
+    this.#events.emit("joined", { epoch, seq, rejoin });
+  }
+
+  #message(frame: Extract<ServerFrame, { type: "message" }>): void {
+    // At or below the last delivered number: replayed again after a reconnect, delivered before.
+    if (frame.seq <= this.#lastSeq) return;
+    this.#lastSeq = frame.seq;
+    const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
+    if (data === undefined)
+      this.#link.fail(new Error(`room ${this.name}: message ${frame.seq} is not base64`));
+    else this.#events.emit("message", { data, seq: frame.seq });
+  }
+
+  #end(reason: string | undefined, sent: boolean): void {
+    this.#state = "left";
+    this.#pending.drain();
+    this.#link.detach(this, sent);
+    this.#events.emit("left", { reason });
+  }
+}
+
+/** The `publish` frame for `data`, or a `TypeError` for what JSON cannot carry. */
+function publishFrame(room: string, data: RoomData): ClientFrame {
+  if (data instanceof Uint8Array) return { type: "publish", room, data: toBase64(data), binary: true };
+  if (typeof data !== "string" && !isJson(data)) {
+    throw new TypeError(
+      `publish data must be a string, a Uint8Array or a JSON value, got ${describeData(data)}`,
+    );
+  }
+  return { type: "publish", room, data };
+}
+
+/** Whether `value` survives JSON unchanged in kind (no undefined, function, bigint, NaN, cycle). */
+function isJson(value: unknown, seen = new Set<unknown>()): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (typeof value !== "object" || seen.has(value)) return false;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value);
+  const items = Array.isArray(value)
+    ? value
+    : proto === Object.prototype || proto === null
+      ? Object.values(value)
+      : undefined;
+  const ok = items?.every((item) => isJson(item, seen)) === true;
+  seen.delete(value);
+  return ok;
+}
+
+function describeData(value: unknown): string {
+  if (typeof value === "number") return `number ${value}`;
+  if (typeof value === "object" && value !== null) return `an object that is not plain JSON`;
+  return typeof value;
+}

@@ -1,0 +1,301 @@
+/**
+ * `client.join`: the room handles of polysocket/client against a tiny server
+ * written here with `ws` that speaks the multi-room frames (joined, gap,
+ * replay, presence; publish, leave). It replays from one message before the
+ * resume point on purpose, so exactly-once rests on the client. The real
+ * `Rooms` server is tested in test/client-suite.ts and test/rooms-example.test.ts.
+ */
+import { afterEach, describe, expect, test } from "vitest";
+import { type WebSocket, WebSocketServer } from "ws";
+import { type Client, type ClientRoom, connect, type RoomEvents } from "../src/client/index.ts";
+
+interface Entry {
+  seq: number;
+  data: unknown;
+  binary?: true;
+}
+
+/** A multi-room server in a few lines: every room's history, members, and what each join asked for. */
+class TinyRooms {
+  readonly wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  epoch = "e1";
+  historyLimit = 100;
+  /** Rooms whose join is refused, with the reason. */
+  readonly refuse = new Map<string, string>();
+  readonly joins: Record<string, unknown>[] = [];
+  readonly rooms = new Map<string, { history: Entry[]; seq: number; members: Set<WebSocket> }>();
+  /** Sockets held before their welcome (a slow server). */
+  holdWelcome = false;
+  readonly held: WebSocket[] = [];
+  #ids = 0;
+
+  constructor() {
+    this.wss.on("connection", (ws) => {
+      const id = `c${++this.#ids}`;
+      (ws as WebSocket & { id: string }).id = id;
+      ws.on("message", (raw) => this.#frame(ws, JSON.parse(String(raw))));
+      ws.on("close", () => {
+        for (const [name, room] of this.rooms) if (room.members.delete(ws)) this.#presence(name);
+      });
+      if (this.holdWelcome) this.held.push(ws);
+      else this.welcome(ws);
+    });
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.wss.address() as { port: number }).port}/rooms`;
+  }
+
+  welcome(ws: WebSocket): void {
+    ws.send(JSON.stringify({ type: "welcome", id: (ws as WebSocket & { id: string }).id }));
+  }
+
+  room(name: string) {
+    const room = this.rooms.get(name) ?? { history: [], seq: 0, members: new Set<WebSocket>() };
+    this.rooms.set(name, room);
+    return room;
+  }
+
+  publish(name: string, data: unknown, binary?: true): void {
+    const room = this.room(name);
+    const entry: Entry = { seq: ++room.seq, data, ...(binary ? { binary } : {}) };
+    room.history.push(entry);
+    if (room.history.length > this.historyLimit) room.history.shift();
+    for (const member of room.members) member.send(JSON.stringify({ type: "message", room: name, ...entry }));
+  }
+
+  /** Drops every connection without a close frame. */
+  dropAll(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+  }
+
+  close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+
+  #frame(ws: WebSocket, frame: Record<string, unknown>): void {
+    const name = frame.room as string;
+    if (frame.type === "join") this.#join(ws, name, frame);
+    if (frame.type === "publish") this.publish(name, frame.data, frame.binary as true | undefined);
+    if (frame.type === "leave") {
+      this.room(name).members.delete(ws);
+      ws.send(JSON.stringify({ type: "left", room: name }));
+      this.#presence(name);
+    }
+  }
+
+  #join(ws: WebSocket, name: string, frame: Record<string, unknown>): void {
+    this.joins.push(frame);
+    const reason = this.refuse.get(name);
+    if (reason) return void ws.send(JSON.stringify({ type: "left", room: name, reason }));
+    const room = this.room(name);
+    room.members.add(ws);
+    ws.send(JSON.stringify({ type: "joined", room: name, epoch: this.epoch, seq: room.seq }));
+    const after = frame.epoch === this.epoch ? (frame.seq as number) : 0;
+    const first = room.history[0]?.seq ?? room.seq + 1;
+    if (after + 1 < first)
+      ws.send(JSON.stringify({ type: "gap", room: name, from: after + 1, to: first - 1 }));
+    // One message too many on purpose: the client must drop what it delivered already.
+    for (const entry of room.history.filter((e) => e.seq >= after)) {
+      ws.send(JSON.stringify({ type: "message", room: name, ...entry }));
+    }
+    this.#presence(name);
+  }
+
+  #presence(name: string): void {
+    const room = this.room(name);
+    const online = [...room.members].map((m) => ({ nick: (m as WebSocket & { id: string }).id }));
+    for (const member of room.members) member.send(JSON.stringify({ type: "presence", room: name, online }));
+  }
+}
+
+const FAST = { minDelay: 5, maxDelay: 20, heartbeatInterval: 0 };
+const servers: TinyRooms[] = [];
+const clients: Client[] = [];
+
+async function start(): Promise<TinyRooms> {
+  const server = new TinyRooms();
+  servers.push(server);
+  await new Promise((resolve) => server.wss.once("listening", resolve));
+  return server;
+}
+
+function open(url: string, options = {}): Client {
+  const client = connect(url, { ...FAST, ...options });
+  clients.push(client);
+  return client;
+}
+
+/** Records every event of `room`, and waits for counts of them with a deadline. */
+function record(room: ClientRoom) {
+  const seen: { type: keyof RoomEvents; event: unknown }[] = [];
+  const waiters: (() => void)[] = [];
+  const types: (keyof RoomEvents)[] = ["joined", "message", "gap", "presence", "notice", "left"];
+  for (const type of types) {
+    room.on(type, (event) => {
+      seen.push({ type, event });
+      for (const wake of [...waiters]) wake();
+    });
+  }
+  const of = <K extends keyof RoomEvents>(type: K) =>
+    seen.filter((e) => e.type === type).map((e) => e.event as RoomEvents[K]);
+  const wait = <K extends keyof RoomEvents>(type: K, count = 1, ms = 3000) =>
+    new Promise<RoomEvents[K][]>((resolve, reject) => {
+      const check = () => {
+        if (of(type).length < count) return false;
+        clearTimeout(timer);
+        waiters.splice(waiters.indexOf(check), 1);
+        resolve(of(type));
+        return true;
+      };
+      const timer = setTimeout(
+        () => reject(new Error(`room ${room.name}: expected ${count} ${type}, got ${of(type).length}`)),
+        ms,
+      );
+      if (!check()) waiters.push(check);
+    });
+  const data = () => of("message").map((m) => m.data);
+  return { of, wait, data };
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+describe("client rooms (against a tiny multi-room server)", () => {
+  test("joins before the welcome; each room gets its own messages, text, JSON and bytes", async () => {
+    const server = await start();
+    server.holdWelcome = true;
+    const client = open(server.url);
+    const a = client.join("a");
+    const b = client.join("b");
+    expect(client.join("a")).toBe(a);
+    expect(a.publish("queued early")).toBe("queued");
+    const ra = record(a);
+    const rb = record(b);
+    await until(() => server.held.length === 1, "the held connection");
+    expect(server.joins).toEqual([]); // nothing goes out before the welcome
+    server.welcome(server.held[0]!);
+    await ra.wait("joined");
+    await rb.wait("joined");
+    expect(server.joins).toEqual([
+      { type: "join", room: "a" },
+      { type: "join", room: "b" },
+    ]);
+    expect(b.publish({ move: "e4" })).toBe("sent");
+    expect(b.publish(new Uint8Array([0, 1, 255]))).toBe("sent");
+    await ra.wait("message");
+    await rb.wait("message", 2);
+    expect(ra.data()).toEqual(["queued early"]);
+    expect(rb.data()).toEqual([{ move: "e4" }, new Uint8Array([0, 1, 255])]);
+    expect((await rb.wait("presence")).at(-1)!.online).toEqual([{ nick: "c1" }]);
+    expect(client.rooms.map((room) => room.name)).toEqual(["a", "b"]);
+  });
+
+  test("after a reconnect every room rejoins from its own point and delivers each message once", async () => {
+    const server = await start();
+    const client = open(server.url);
+    const a = record(client.join("a"));
+    const b = record(client.join("b"));
+    await a.wait("joined");
+    await b.wait("joined");
+    for (let i = 1; i <= 3; i++) server.publish("a", `a${i}`);
+    server.publish("b", "b1");
+    await a.wait("message", 3);
+    await b.wait("message", 1);
+    server.joins.length = 0;
+    server.dropAll();
+    await a.wait("joined", 2);
+    await b.wait("joined", 2);
+    expect(server.joins).toEqual([
+      { type: "join", room: "a", epoch: "e1", seq: 3 },
+      { type: "join", room: "b", epoch: "e1", seq: 1 },
+    ]);
+    server.publish("a", "a4");
+    server.publish("b", "b2");
+    await a.wait("message", 4);
+    await b.wait("message", 2);
+    expect(a.data()).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(b.data()).toEqual(["b1", "b2"]);
+    expect(a.of("joined").map((j) => j.rejoin)).toEqual([false, true]);
+  });
+
+  test("history that does not reach back is a gap; a new epoch is a restart gap", async () => {
+    const server = await start();
+    server.historyLimit = 2;
+    const client = open(server.url);
+    const room = record(client.join("g"));
+    await room.wait("joined");
+    server.publish("g", "m1");
+    await room.wait("message");
+    server.held.length = 0;
+    server.holdWelcome = true;
+    server.dropAll();
+    await until(() => server.held.length === 1, "the reconnect");
+    for (let i = 2; i <= 6; i++) server.publish("g", `m${i}`); // only m5, m6 kept
+    server.welcome(server.held[0]!);
+    await room.wait("message", 3);
+    expect(room.of("gap")).toEqual([{ reason: "history", from: 2, to: 4 }]);
+    expect(room.data()).toEqual(["m1", "m5", "m6"]);
+
+    server.epoch = "e2";
+    server.rooms.clear();
+    server.holdWelcome = false;
+    server.dropAll();
+    await room.wait("joined", 3);
+    server.publish("g", "fresh");
+    await room.wait("message", 4);
+    expect(room.of("gap").at(-1)).toEqual({ reason: "restart", after: 6 });
+    expect(room.data().at(-1)).toBe("fresh");
+    expect(client.join("g").lastSeq).toBe(1);
+  });
+
+  test("a refused join is left with the reason and not retried; leave() is final", async () => {
+    const server = await start();
+    server.refuse.set("secret", "members only");
+    const client = open(server.url);
+    const secret = record(client.join("secret"));
+    const open1 = client.join("open");
+    const room = record(open1);
+    expect((await secret.wait("left"))[0]).toEqual({ reason: "members only" });
+    await room.wait("joined");
+    open1.leave();
+    expect(room.of("left")).toEqual([{ reason: undefined }]);
+    expect(open1.state).toBe("left");
+    expect(open1.publish("late")).toBe("dropped");
+    await until(() => server.room("open").members.size === 0, "the server to see the leave");
+    server.joins.length = 0;
+    server.dropAll();
+    const again = record(client.join("again"));
+    await again.wait("joined");
+    expect(server.joins).toEqual([{ type: "join", room: "again" }]);
+    expect(client.rooms.map((r) => r.name)).toEqual(["again"]);
+  });
+
+  test("bad names and data are TypeErrors; close() leaves every room", async () => {
+    const server = await start();
+    const client = open(server.url);
+    expect(() => client.join("")).toThrow(TypeError);
+    expect(() => client.join("a\nb")).toThrow(TypeError);
+    const room = client.join("x");
+    const seen = record(room);
+    expect(() => room.publish(undefined as never)).toThrow(
+      new TypeError("publish data must be a string, a Uint8Array or a JSON value, got undefined"),
+    );
+    expect(() => room.publish({ when: new Date() } as never)).toThrow(TypeError);
+    expect(() => room.publish(Number.NaN)).toThrow(TypeError);
+    client.close();
+    expect(seen.of("left")).toEqual([{ reason: "client closed" }]);
+    expect(() => client.join("y")).toThrow(new TypeError("cannot join a room: the client is closed"));
+  });
+});
+
+async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
