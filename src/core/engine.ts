@@ -125,14 +125,18 @@ export class ServerEngine implements Engine {
   #decided(request: IncomingRequest, decision: RouteDecision, byHook: boolean): RouteDecision {
     if (decision.upgrade) request.keepHeaders(this.#options.keepHeaders);
     if (this.#observer && request.upgrade && (!decision.upgrade || decision.close)) {
-      this.#observer.refused(byHook || decision.upgrade ? "rejected" : this.#policyRefusal(decision.status));
+      const reason = byHook || decision.upgrade ? "rejected" : this.#policyRefusal(decision.status);
+      if (reason) this.#observer.refused(reason);
     }
     return decision;
   }
 
-  /** Why the upgrade policy (not `onUpgrade`) refused an upgrade, from its status. */
-  #policyRefusal(status: number): RefusalReason {
-    if (status === 404) return "path";
+  /**
+   * Why the upgrade policy (not `onUpgrade`) refused an upgrade, from its status;
+   * none for another path's 404 (Node's adapter answers those without routing).
+   */
+  #policyRefusal(status: number): RefusalReason | undefined {
+    if (status === 404) return undefined;
     if (status === 403) return "origin";
     return this.shuttingDown ? "shutting_down" : "capacity";
   }

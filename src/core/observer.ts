@@ -7,12 +7,12 @@
 import { describe, rejectUnknown } from "./validate.ts";
 
 /**
- * Why something was refused: an upgrade (`path` … `rejected`) or an incoming
- * message (`payload_too_large` … `binary_unsupported`).
+ * Why something was refused: an upgrade (`origin` … `rejected`) or an incoming
+ * message (`payload_too_large` … `binary_unsupported`). An upgrade to another
+ * path is a 404 like any unknown URL (on Node and mounted servers the server
+ * never sees it), not a refusal.
  */
 export type RefusalReason =
-  /** An upgrade to a path other than the server's (404). */
-  | "path"
   /** An origin `allowedOrigins` does not allow (403). */
   | "origin"
   /** The server is shutting down (503, or 1001 once the handshake finished). */
