@@ -7,7 +7,13 @@
 
 export type { Adapter, Engine, EngineLimits, Listener } from "./adapter.ts";
 export type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "./broker.ts";
-export { ChatRoom, type ChatRoomOptions, MAX_CHAT_MESSAGE, validateChatMessage } from "./chat-room.ts";
+export {
+  ChatRoom,
+  type ChatRoomOptions,
+  MAX_CHAT_MESSAGE,
+  type SharedChatRoomOptions,
+  validateChatMessage,
+} from "./chat-room.ts";
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
@@ -19,6 +25,21 @@ export {
   type ResumePoint,
   type ServerFrame,
 } from "./resume-protocol.ts";
+export { MemoryRoomStore } from "./rooms/memory-store.ts";
+export type { ResolvedRoomsOptions, RoomsOptions } from "./rooms/options.ts";
+export { Room, type RoomPolicy } from "./rooms/room.ts";
+export { Rooms } from "./rooms/rooms.ts";
+export type {
+  JsonValue,
+  Member,
+  PresenceChange as RoomPresenceChange,
+  RetentionLimits,
+  RoomData,
+  RoomEntry,
+  RoomListener,
+  RoomSnapshot,
+  RoomStore,
+} from "./rooms/store.ts";
 export { detectRuntime, type RuntimeName } from "./runtime.ts";
 export {
   BaseServer,

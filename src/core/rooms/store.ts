@@ -103,7 +103,8 @@ export interface RoomStore {
   /**
    * Stores `data` as the room's next message (with `change`, atomically: a
    * join or leave notice) and resolves with its sequence number; rejects if it
-   * was not stored. Without `data`, only `change` is applied (resolves 0). A
+   * was not stored. Bytes are taken before it returns (the caller may reuse
+   * its buffer). Without `data`, only `change` is applied (resolves 0). A
    * leave of a member that is not online (announced already) stores nothing and resolves with 0.
    */
   append(room: string, data: RoomData | undefined, change?: PresenceChange): Promise<number>;

@@ -1,0 +1,109 @@
+/**
+ * The options of {@link Rooms} (rooms.ts), their defaults, and their checks.
+ */
+import type { Connection } from "../connection.ts";
+import { describe, rejectUnknown } from "../validate.ts";
+import { MemoryRoomStore } from "./memory-store.ts";
+import type { Room } from "./room.ts";
+import type { JsonValue, Member, RoomData, RoomStore } from "./store.ts";
+
+/** Options of {@link Rooms}. */
+export interface RoomsOptions {
+  /** Where every room's messages and presence live. Default: this process's memory (a `MemoryRoomStore`). */
+  store?: RoomStore;
+  /** Messages each room keeps for newcomers and resuming members; the oldest go first. Default 1000. */
+  historyLimit?: number;
+  /** Messages older than this (ms) are not replayed. Default: no age limit. */
+  maxAge?: number;
+  /** What presence shows for a member (e.g. a nickname from `conn.data`). Default: the connection id. */
+  presence?: (conn: Connection) => JsonValue;
+  /** The message stored with each join (with the presence change, atomically). Default: none. */
+  joinNotice?: (member: Member, room: string) => RoomData | undefined;
+  /** The message stored with each leave (a vanished process's members' too). Default: none. */
+  leaveNotice?: (member: Member, room: string) => RoomData | undefined;
+  /** Whether `conn` may join `room`: `true`, or the reason it may not (sent in `left`). Default: everyone may. */
+  canJoin?: (conn: Connection, room: string) => true | string | Promise<true | string>;
+  /**
+   * What a member's `publish` stores: the data (changed or as sent), or
+   * `undefined` to drop it. Throwing refuses it: the sender gets a `notice`
+   * with the error's message. Default: the data as sent.
+   */
+  onPublish?: (
+    conn: Connection,
+    room: Room,
+    data: RoomData,
+  ) => RoomData | undefined | Promise<RoomData | undefined>;
+  /** Rooms one connection may be in at once; a join past it is refused. Default 100. */
+  maxRoomsPerConnection?: number;
+  /** Where a store's refusals of notices, and hooks that throw, are reported. Default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** {@link RoomsOptions} with every default filled in. */
+export interface ResolvedRoomsOptions {
+  readonly store: RoomStore;
+  readonly historyLimit: number;
+  readonly maxAge: number | undefined;
+  readonly presence: (conn: Connection) => JsonValue;
+  readonly joinNotice: RoomsOptions["joinNotice"];
+  readonly leaveNotice: RoomsOptions["leaveNotice"];
+  readonly canJoin: NonNullable<RoomsOptions["canJoin"]>;
+  readonly onPublish: NonNullable<RoomsOptions["onPublish"]>;
+  readonly maxRoomsPerConnection: number;
+  readonly onError: (error: unknown) => void;
+}
+
+const NAMES: readonly (keyof RoomsOptions)[] = [
+  "store",
+  "historyLimit",
+  "maxAge",
+  "presence",
+  "joinNotice",
+  "leaveNotice",
+  "canJoin",
+  "onPublish",
+  "maxRoomsPerConnection",
+  "onError",
+];
+
+const FUNCTIONS = ["presence", "joinNotice", "leaveNotice", "canJoin", "onPublish", "onError"] as const;
+
+/** Checks `options` (`TypeError` naming the bad one) and fills in the defaults. */
+export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  rejectUnknown(options, NAMES);
+  for (const name of FUNCTIONS) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new TypeError(`options.${name} must be a function, got ${describe(options[name])}`);
+    }
+  }
+  const { historyLimit = 1000, maxAge, maxRoomsPerConnection = 100, store } = options;
+  count("historyLimit", historyLimit, 0);
+  count("maxRoomsPerConnection", maxRoomsPerConnection, 1);
+  if (maxAge !== undefined && !(typeof maxAge === "number" && maxAge > 0)) {
+    throw new TypeError(`options.maxAge must be a positive number of ms, got ${describe(maxAge)}`);
+  }
+  if (store !== undefined && typeof (store as Partial<RoomStore>).append !== "function") {
+    throw new TypeError(`options.store must be a RoomStore, got ${describe(store)}`);
+  }
+  return {
+    store: store ?? new MemoryRoomStore(),
+    historyLimit,
+    maxAge,
+    presence: options.presence ?? ((conn) => conn.id),
+    joinNotice: options.joinNotice,
+    leaveNotice: options.leaveNotice,
+    canJoin: options.canJoin ?? (() => true),
+    onPublish: options.onPublish ?? ((_conn, _room, data) => data),
+    maxRoomsPerConnection,
+    onError: options.onError ?? console.error,
+  };
+}
+
+function count(name: string, value: unknown, min: number): void {
+  if (!Number.isInteger(value) || (value as number) < min) {
+    throw new TypeError(`options.${name} must be an integer >= ${min}, got ${describe(value)}`);
+  }
+}

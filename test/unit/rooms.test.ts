@@ -1,0 +1,297 @@
+/**
+ * `Rooms` on both fan-out paths, in process: many rooms per connection, the
+ * room frames (join, joined, message, gap, presence, leave, left, publish),
+ * resume per room, payload kinds, hooks, limits, and rooms opened lazily and
+ * released when empty. The per-runtime suite (test/rooms-suite.ts) proves the
+ * same over real sockets.
+ */
+import { describe, expect, test } from "vitest";
+import type { Connection } from "../../src/core/connection.ts";
+import { MemoryRoomStore } from "../../src/core/rooms/memory-store.ts";
+import type { RoomsOptions } from "../../src/core/rooms/options.ts";
+import { Rooms } from "../../src/core/rooms/rooms.ts";
+import type { RoomListener, RoomStore } from "../../src/core/rooms/store.ts";
+import { type FakePeer, FakeServer, texts, until, WIRES, type WireKind } from "./fake-runtime.ts";
+
+type Frame = Record<string, unknown>;
+
+async function roomsServer(kind: WireKind, options: RoomsOptions = {}) {
+  const rooms = new Rooms(options);
+  const app: (string | Uint8Array)[] = [];
+  const server = await FakeServer.start(
+    {
+      onConnect: (conn) => rooms.accept(conn),
+      onMessage: (conn, raw) => {
+        const rest = rooms.receive(conn, raw);
+        if (rest !== undefined) app.push(rest);
+      },
+      onDisconnect: (conn) => rooms.drop(conn),
+    },
+    kind,
+  );
+  return { rooms, server, app };
+}
+
+const frames = (peer: FakePeer): Frame[] => texts(peer.transport).map((text) => JSON.parse(text) as Frame);
+const inRoom = (peer: FakePeer, room: string) => frames(peer).filter((f) => f.room === room);
+const messages = (peer: FakePeer, room: string) =>
+  inRoom(peer, room)
+    .filter((f) => f.type === "message")
+    .map((f) => [f.seq, f.data]);
+const send = (server: FakeServer, conn: Connection, frame: Frame) =>
+  server.receive(conn, JSON.stringify(frame));
+
+for (const kind of WIRES) {
+  describe(`Rooms [${kind} wire]`, () => {
+    test("welcome on accept, then one connection in two rooms gets each room's messages, named", async () => {
+      const { server } = await roomsServer(kind);
+      const a = await server.connect();
+      const b = await server.connect();
+      expect(frames(a)[0]).toEqual({ type: "welcome", id: a.conn.id });
+      for (const room of ["red", "blue"]) send(server, a.conn, { type: "join", room });
+      send(server, b.conn, { type: "join", room: "red" });
+      await until(() => inRoom(b, "red").some((f) => f.type === "joined"), "b joined red");
+      send(server, b.conn, { type: "publish", room: "red", data: "hi red" });
+      send(server, a.conn, { type: "publish", room: "blue", data: { n: 1 } });
+      await until(
+        () => messages(a, "blue").length === 1 && messages(a, "red").length === 1,
+        "a: one message per room",
+      );
+      expect(messages(a, "red")).toEqual([[1, "hi red"]]);
+      expect(messages(a, "blue")).toEqual([[1, { n: 1 }]]);
+      expect(messages(b, "red")).toEqual([[1, "hi red"]]);
+      expect(inRoom(b, "blue"), "b is not in blue").toEqual([]);
+    });
+
+    test("joined carries the epoch and latest number, then the history, then presence with everyone's info", async () => {
+      const { rooms, server } = await roomsServer(kind, { presence: (conn) => `nick-${conn.id}` });
+      await rooms.publish("lobby", "one");
+      await rooms.publish("lobby", "two");
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "lobby" });
+      await until(() => inRoom(a, "lobby").some((f) => f.type === "presence"), "presence in lobby");
+      const epoch = rooms.get("lobby")!.epoch;
+      expect(inRoom(a, "lobby")).toEqual([
+        { type: "joined", room: "lobby", epoch, seq: 2 },
+        { type: "message", room: "lobby", seq: 1, data: "one" },
+        { type: "message", room: "lobby", seq: 2, data: "two" },
+        { type: "presence", room: "lobby", online: [`nick-${a.conn.id}`] },
+      ]);
+    });
+
+    test("a rejoin with a resume point replays only what came after it, per room, exactly once", async () => {
+      const { rooms, server } = await roomsServer(kind);
+      const keeper = await server.connect(); // keeps both rooms open
+      for (const room of ["x", "y"]) send(server, keeper.conn, { type: "join", room });
+      await until(() => rooms.names.length === 2, "both rooms open");
+      for (const text of ["x1", "x2", "x3"]) await rooms.publish("x", text);
+      for (const text of ["y1", "y2"]) await rooms.publish("y", text);
+      const back = await server.connect();
+      send(server, back.conn, { type: "join", room: "x", epoch: rooms.get("x")!.epoch, seq: 2 });
+      send(server, back.conn, { type: "join", room: "y", epoch: rooms.get("y")!.epoch, seq: 2 });
+      await until(() => inRoom(back, "y").some((f) => f.type === "joined"), "joined y");
+      expect(messages(back, "x")).toEqual([[3, "x3"]]);
+      expect(messages(back, "y")).toEqual([]);
+      await rooms.publish("y", "y3");
+      expect(messages(back, "y")).toEqual([[3, "y3"]]);
+    });
+
+    test("a resume point older than the history gets a gap first; another epoch gets everything", async () => {
+      const { rooms, server } = await roomsServer(kind, { historyLimit: 2 });
+      const keeper = await server.connect();
+      send(server, keeper.conn, { type: "join", room: "g" });
+      await until(() => rooms.get("g") !== undefined, "g open");
+      for (const text of ["1", "2", "3", "4"]) await rooms.publish("g", text);
+      const late = await server.connect();
+      send(server, late.conn, { type: "join", room: "g", epoch: rooms.get("g")!.epoch, seq: 1 });
+      const stranger = await server.connect();
+      send(server, stranger.conn, { type: "join", room: "g", epoch: "other", seq: 3 });
+      await until(() => messages(stranger, "g").length === 2, "the stranger's replay");
+      expect(
+        inRoom(late, "g")
+          .filter((f) => f.type !== "presence")
+          .slice(1),
+      ).toEqual([
+        { type: "gap", room: "g", from: 2, to: 2 },
+        { type: "message", room: "g", seq: 3, data: "3" },
+        { type: "message", room: "g", seq: 4, data: "4" },
+      ]);
+      expect(messages(stranger, "g")).toEqual([
+        [3, "3"],
+        [4, "4"],
+      ]);
+    });
+
+    test("history by age: messages older than maxAge are not replayed, and the gap says so", async () => {
+      let now = Date.now() - 120_000;
+      const store = new MemoryRoomStore(() => now);
+      const { rooms, server } = await roomsServer(kind, { store, maxAge: 60_000 });
+      const keeper = await server.connect();
+      send(server, keeper.conn, { type: "join", room: "age" });
+      await until(() => rooms.get("age") !== undefined, "age open");
+      await rooms.publish("age", "two minutes old");
+      now = Date.now();
+      await rooms.publish("age", "new");
+      const late = await server.connect();
+      send(server, late.conn, { type: "join", room: "age", epoch: rooms.get("age")!.epoch, seq: 0 });
+      await until(() => messages(late, "age").length >= 1, "the replay");
+      expect(messages(late, "age")).toEqual([[2, "new"]]);
+      expect(inRoom(late, "age")[1]).toEqual({ type: "gap", room: "age", from: 1, to: 1 });
+      expect(rooms.get("age")!.history.map((entry) => entry.data)).toEqual(["new"]);
+    });
+
+    test("binary payloads: base64 in frames both ways, bytes copied when published", async () => {
+      const { rooms, server } = await roomsServer(kind);
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "bin" });
+      await until(() => rooms.get("bin") !== undefined, "bin open");
+      const bytes = new Uint8Array([0, 1, 254, 255]);
+      const published = rooms.publish("bin", bytes);
+      bytes.fill(7);
+      await published;
+      send(server, a.conn, { type: "publish", room: "bin", data: btoa("\u0009\u0008"), binary: true });
+      await until(() => messages(a, "bin").length === 2, "two binary messages");
+      expect(inRoom(a, "bin").filter((f) => f.type === "message")).toEqual([
+        { type: "message", room: "bin", seq: 1, data: btoa("\u0000\u0001\u00fe\u00ff"), binary: true },
+        { type: "message", room: "bin", seq: 2, data: btoa("\u0009\u0008"), binary: true },
+      ]);
+    });
+
+    test("leave: left frame, no more messages, presence updated for the others, join/leave notices from hooks", async () => {
+      const { rooms, server } = await roomsServer(kind, {
+        joinNotice: (member, room) => ({ joined: member.id, room }),
+        leaveNotice: (member) => `${member.id} left`,
+      });
+      const a = await server.connect();
+      const b = await server.connect();
+      send(server, a.conn, { type: "join", room: "r" });
+      send(server, b.conn, { type: "join", room: "r" });
+      await until(() => messages(a, "r").length === 2, "both joins");
+      send(server, b.conn, { type: "leave", room: "r" });
+      await until(() => messages(a, "r").length === 3, "the leave notice");
+      expect(messages(a, "r")).toEqual([
+        [1, { joined: a.conn.id, room: "r" }],
+        [2, { joined: b.conn.id, room: "r" }],
+        [3, `${b.conn.id} left`],
+      ]);
+      expect(inRoom(a, "r").at(-1)).toEqual({ type: "presence", room: "r", online: [a.conn.id] });
+      expect(inRoom(b, "r").at(-1)).toEqual({ type: "left", room: "r" });
+      await rooms.publish("r", "after");
+      expect(messages(b, "r").map(([seq]) => seq)).toEqual([1, 2]);
+    });
+
+    test("refusals: canJoin's reason, too many rooms, a publish to a room not joined, malformed frames", async () => {
+      const { server, app } = await roomsServer(kind, {
+        canJoin: async (_conn, room) => (room.startsWith("secret") ? "members only" : true),
+        maxRoomsPerConnection: 2,
+      });
+      const a = await server.connect();
+      for (const room of ["secret-1", "one", "two", "three"]) send(server, a.conn, { type: "join", room });
+      await until(() => frames(a).filter((f) => f.type === "left").length === 2, "two refusals");
+      const lefts = frames(a).filter((f) => f.type === "left");
+      expect(lefts).toContainEqual({ type: "left", room: "secret-1", reason: "members only" });
+      expect(lefts).toContainEqual({ type: "left", room: "three", reason: "too many rooms (at most 2)" });
+      send(server, a.conn, { type: "publish", room: "elsewhere", data: "x" });
+      send(server, a.conn, { type: "join", room: "" });
+      server.receive(a.conn, "plain text for the app");
+      await until(() => frames(a).filter((f) => f.type === "notice").length === 2, "two notices");
+      expect(frames(a).filter((f) => f.type === "notice")).toEqual([
+        { type: "notice", room: "elsewhere", text: "not in this room" },
+        { type: "notice", text: "malformed frame" },
+      ]);
+      expect(app).toEqual(["plain text for the app"]);
+    });
+
+    test("onPublish decides what is stored, keeps each sender's order when async, and a throw is told to the sender", async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { server } = await roomsServer(kind, {
+        onPublish: async (conn, _room, data) => {
+          if (data === "slow") await gate;
+          if (data === "bad") throw new Error("not here");
+          return data === "drop" ? undefined : { from: conn.id, text: data };
+        },
+      });
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "o" });
+      await until(() => inRoom(a, "o").some((f) => f.type === "joined"), "joined o");
+      for (const data of ["slow", "fast", "drop", "bad", "last"])
+        send(server, a.conn, { type: "publish", room: "o", data });
+      await until(() => true, "the publishes to be under way");
+      expect(messages(a, "o"), "nothing overtakes the slow first message").toEqual([]);
+      release();
+      await until(() => messages(a, "o").length === 3, "three stored messages");
+      expect(messages(a, "o").map(([, data]) => (data as { text: string }).text)).toEqual([
+        "slow",
+        "fast",
+        "last",
+      ]);
+      expect(inRoom(a, "o").find((f) => f.type === "notice")).toEqual({
+        type: "notice",
+        room: "o",
+        text: "Message not delivered: not here",
+      });
+    });
+
+    test("rooms open on the first member and are released when the last leaves; history stays in the store", async () => {
+      const opened: string[] = [];
+      const released: string[] = [];
+      const memory = new MemoryRoomStore();
+      const store: RoomStore = {
+        open: (room, limits, listener: RoomListener) => {
+          opened.push(room);
+          return memory.open(room, limits, listener);
+        },
+        append: (room, data, change) => memory.append(room, data, change),
+        release: (room) => {
+          released.push(room);
+          return memory.release(room);
+        },
+        close: () => memory.close(),
+      };
+      const { rooms, server } = await roomsServer(kind, { store });
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "lazy" });
+      await until(() => rooms.get("lazy") !== undefined, "lazy open");
+      send(server, a.conn, { type: "publish", room: "lazy", data: "kept" });
+      await until(() => messages(a, "lazy").length === 1, "the message");
+      server.peerClose(a.conn);
+      await until(() => released.length === 1, "the release");
+      expect(rooms.names).toEqual([]);
+      const b = await server.connect();
+      send(server, b.conn, { type: "join", room: "lazy" });
+      await until(() => messages(b, "lazy").length === 1, "the kept history");
+      expect(messages(b, "lazy")).toEqual([[1, "kept"]]);
+      expect(opened).toEqual(["lazy", "lazy"]);
+    });
+
+    test("a connection gone while its join waited is not added, and the room is released", async () => {
+      let letIn: (verdict: true) => void = () => undefined;
+      const { rooms, server } = await roomsServer(kind, {
+        canJoin: () => new Promise<true>((resolve) => (letIn = resolve)),
+      });
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "wait" });
+      server.peerClose(a.conn);
+      letIn(true);
+      await until(() => rooms.of(a.conn).length === 0, "no membership left");
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(rooms.get("wait")?.size ?? 0).toBe(0);
+    });
+
+    test("options are checked", () => {
+      expect(() => new Rooms({ histryLimit: 1 } as RoomsOptions)).toThrow(
+        "options.histryLimit is not an option (did you mean historyLimit?)",
+      );
+      expect(() => new Rooms({ maxAge: 0 })).toThrow(
+        "options.maxAge must be a positive number of ms, got number 0",
+      );
+      expect(() => new Rooms({ presence: "nick" as never })).toThrow(
+        'options.presence must be a function, got "nick"',
+      );
+      expect(() => new Rooms({ maxRoomsPerConnection: 0 })).toThrow(
+        "options.maxRoomsPerConnection must be an integer >= 1, got number 0",
+      );
+    });
+  });
+}
