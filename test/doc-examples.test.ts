@@ -1,10 +1,11 @@
 /**
- * Every server example of the docs runs, on every runtime it targets: the README's
- * code blocks and the JSDoc `@example`s of src/** that import polysocket and call
- * `.listen()` (see test/harness/doc-examples.ts for how they are found and
- * classified). Each is written to a temporary file in the project, so `polysocket`
- * resolves as in the repo (tsconfig paths on Node and Bun, deno.json's imports on
- * Deno), started with port 0, and checked with real clients:
+ * Every server example of the docs runs, on every runtime it targets: the code
+ * blocks of README.md and docs/*.md and the JSDoc `@example`s of src/** that
+ * import polysocket and call `.listen()` (see test/harness/doc-examples.ts for
+ * how they are found and classified). Each is written to a temporary file in the
+ * project, so `polysocket` resolves as in the repo (tsconfig paths on Node and
+ * Bun, deno.json's imports on Deno), started with port 0, and checked with real
+ * clients:
  *
  * - chat: a plain `ws` client's message reaches another plain client; then
  *   `polysocket/client` with its defaults (but a 20 ms heartbeat) opens, its
@@ -223,9 +224,13 @@ describe("doc examples", () => {
     await redis?.dispose();
   });
 
-  test("the README and the JSR front pages have server examples, found and classified", () => {
+  test("the README, the docs pages and the JSR front pages have server examples, found and classified", () => {
     const found = (file: string) => servers.filter((e) => e.file === file).map((e) => e.check);
-    expect(found("README.md")).toContain("chat");
+    expect(found("README.md")).toEqual(["chat"]);
+    expect(found("docs/contract.md")).toEqual(["open", "open"]);
+    expect(found("docs/topics.md")).toEqual(["open"]);
+    expect(found("docs/operations.md")).toEqual(["echo"]);
+    expect(found("docs/migration.md")).toEqual(["chat"]);
     expect(found("src/index.ts")).toEqual(["chat"]);
     expect(found("src/redis/index.ts")).toEqual(["chat"]);
     expect(found("src/adapters/node/index.ts")).toEqual(["echo"]);

@@ -1,6 +1,6 @@
 /**
- * The code examples of the docs (README.md's fenced blocks, the JSDoc `@example`s
- * of src/**), found the way `deno check --doc-only` finds them, and the server
+ * The code examples of the docs (the fenced blocks of README.md and docs/*.md, the
+ * JSDoc `@example`s of src/**), found the way `deno check --doc-only` finds them, and the server
  * examples among them made runnable for test/doc-examples.test.ts.
  *
  * A server example is a block that imports `polysocket` (any entry point) and
@@ -75,12 +75,22 @@ export function jsdocBlocks(file: string, source: string): DocExample[] {
   return blocks;
 }
 
-/** Every code example of README.md and of the JSDoc in src/**. */
+/** The docs pages: README.md, then docs/*.md by name (what `npm run check:docs` checks). */
+export function docPages(root: string): string[] {
+  const pages = readdirSync(join(root, "docs"), { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".md"))
+    .map((entry) => `docs/${entry.name}`)
+    .sort();
+  return ["README.md", ...pages];
+}
+
+/** Every code example of the docs pages and of the JSDoc in src/**. */
 export function docExamples(root: string): DocExample[] {
-  const readme = readFileSync(join(root, "README.md"), "utf8").split("\n");
   const sources = tsFiles(join(root, "src")).map((path) => relative(root, path));
   return [
-    ...fencedBlocks("README.md", readme),
+    ...docPages(root).flatMap((file) =>
+      fencedBlocks(file, readFileSync(join(root, file), "utf8").split("\n")),
+    ),
     ...sources.flatMap((file) => jsdocBlocks(file, readFileSync(join(root, file), "utf8"))),
   ];
 }
