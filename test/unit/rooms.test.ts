@@ -209,7 +209,7 @@ for (const kind of WIRES) {
         onPublish: async (conn, _room, data) => {
           if (data === "slow") await gate;
           if (data === "bad") throw new Error("not here");
-          return data === "drop" ? undefined : { from: conn.id, text: data };
+          return data === "drop" ? undefined : { from: conn.id, text: String(data) };
         },
       });
       const a = await server.connect();
