@@ -105,7 +105,10 @@ export interface Config {
   retries: number;
   /** Whether polysocket servers keep every upgrade header (its default); off, they keep none, like the raw servers. */
   keepHeaders: boolean;
-  /** Servers compress (polysocket `compression: true`, raw `ws` `perMessageDeflate: true`) and fan-out messages are JSON. */
+  /**
+   * Servers compress (polysocket `compression: true`, raw `ws` `perMessageDeflate: true`, raw Bun's
+   * shared compressor from 1024 bytes up) and fan-out messages are JSON.
+   */
   compression: boolean;
   /**
    * Both servers of a target run at once on the server core, one generator each, and
@@ -142,9 +145,11 @@ const USAGE = `npm run bench -- [flags]
   --retries N           repeat a measurement while other processes use over 0.25 cores (default 3)
   --keep-headers        polysocket keeps every upgrade header for conn.headers (its default); without
                         the flag it keeps none (keepHeaders: false), as the raw servers do
-  --compression         polysocket servers run with compression: true and the raw Node server with
-                        ws's perMessageDeflate: true; fanout and topic messages are JSON text of
-                        --size bytes (the generator, Bun's client, offers permessage-deflate)
+  --compression         polysocket servers run with compression: true, the raw Node server with
+                        ws's perMessageDeflate: true and the raw Bun server with Bun's shared
+                        compressor, compressing from 1024 bytes up as ws does (Deno cannot);
+                        fanout and topic messages are JSON text of --size bytes (the generator,
+                        Bun's client, offers permessage-deflate)
   --paired              polysocket and the raw server run at the same time on the server core, one
                         generator each, so other work on the machine slows both alike; the ratio
                         is the inverse of their CPU cost per unit of work. connrate, echo, large,

@@ -4,6 +4,9 @@
  * and `server.publish` to the plan's topics; otherwise `server.publish` to everyone.
  * `?subs` sockets subscribe to 3 topics each on the runner's `subscribe`.
  * Same websocket settings as polysocket's adapter (no idle timeout, no pings).
+ * `--compression` (BENCH_COMPRESSION=1): Bun's permessage-deflate as polysocket's
+ * `compression: true` sets it (the shared compressor and decompressor: no context
+ * kept), every send and publish compressed from `ws`'s threshold of 1024 bytes up.
  */
 import type { ServerWebSocket } from "bun";
 import {
@@ -17,6 +20,14 @@ import {
 } from "./control.ts";
 
 const TOPIC = "all";
+const COMPRESSION = process.env.BENCH_COMPRESSION === "1";
+const THRESHOLD = 1024;
+
+/** Whether to ask Bun to compress `message`: with --compression, from the threshold up (UTF-8 bytes). */
+function compress(message: string | Uint8Array): boolean {
+  if (!COMPRESSION) return false;
+  return (typeof message === "string" ? Buffer.byteLength(message) : message.byteLength) >= THRESHOLD;
+}
 
 interface Data {
   echo: boolean;
@@ -45,12 +56,14 @@ const server = Bun.serve<Data>({
     },
     message(ws, message) {
       const { echo, plan } = ws.data;
-      if (echo) ws.send(message);
-      else if (plan) spread(plan, (topic) => server.publish(topic, message));
-      else server.publish(TOPIC, message);
+      const deflate = compress(message);
+      if (echo) ws.send(message, deflate);
+      else if (plan) spread(plan, (topic) => server.publish(topic, message, deflate));
+      else server.publish(TOPIC, message, deflate);
     },
     idleTimeout: 0,
     sendPings: false,
+    perMessageDeflate: COMPRESSION ? { compress: "shared", decompress: "shared" } : false,
   },
 });
 
