@@ -8,8 +8,11 @@ import type { BunDeflate } from "./types.ts";
 
 /**
  * `websocket.perMessageDeflate`: without server context, Bun's shared compressor
- * (one for every socket, reset after each message: a publish is compressed once);
- * with it, a dedicated 256 KB one per socket. The same for the client's side.
+ * (one for every socket, reset after each message); with it, a dedicated 256 KB
+ * one per socket. The same for the client's side. Either way Bun deflates a
+ * publish once per subscriber: its topic tree sends to each socket in turn, and
+ * each compressed send deflates anew (bun-uws App.h, WebSocket.h). Its API sends
+ * no pre-deflated frame, so nothing here can share one deflate between sockets.
  */
 export function bunDeflate({ compression }: EngineLimits): BunDeflate | false {
   if (!compression) return false;

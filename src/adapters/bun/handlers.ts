@@ -103,7 +103,7 @@ class BunGroups implements NativeGroups {
   /** The `Bun.serve` the sockets belong to; known from the first request, before any socket exists. */
   server: BunServer<BunTransport> | undefined;
   readonly #prefix = `${randomId()}:`;
-  /** Whether a message is compressed (for the subscribers that negotiated it): once per publish. */
+  /** Whether a message is compressed (for the subscribers that negotiated it), decided once per publish; Bun deflates it per subscriber. */
   readonly #compress: (message: string | Uint8Array) => boolean;
 
   constructor(compress: (message: string | Uint8Array) => boolean) {
