@@ -6,7 +6,7 @@
  * (this entry imports `prom-client`, so it must be installed either way).
  *
  * @example
- * ```ts
+ * ```ts run=open
  * import { Server } from "polysocket";
  * import { prometheusMetrics } from "polysocket/metrics";
  *

@@ -45,7 +45,7 @@ export interface PrometheusMetrics {
  * error if the registry already has instruments of these names.
  *
  * @example
- * ```ts
+ * ```ts run=open
  * import { Server } from "polysocket";
  * import { prometheusMetrics } from "polysocket/metrics";
  *
