@@ -75,6 +75,7 @@ describe("public surface (the JSR sources)", () => {
     "../src/adapters/node/index.ts",
     "../src/client/index.ts",
     "../src/redis/index.ts",
+    "../src/metrics/index.ts",
   ])("%s exports no internals, and Connection has no engine-only members", async (entry) => {
     const module: Record<string, unknown> = await import(entry);
     expect(Object.keys(module).filter((name) => INTERNALS.includes(name))).toEqual([]);
