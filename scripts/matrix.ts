@@ -31,7 +31,7 @@ interface Target {
   version?: string;
 }
 
-/** The supported range: the floors and the newest of each runtime (keep README "Supported runtime versions" in step). */
+/** The supported range: the floors and the newest of each runtime (keep "Supported runtime versions" in docs/runtimes.md and the README's "Supported runtimes" in step). */
 const MATRIX: readonly Target[] = [
   { runtime: "node", version: "20" },
   { runtime: "node", version: "22" },

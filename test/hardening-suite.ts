@@ -122,7 +122,7 @@ interface Capabilities {
   rejectsUnmasked: boolean;
   /**
    * When a connection whose first request never finishes its headers (or that never sends a
-   * byte) is dropped, given `handshakeTimeout`; `undefined`: held (README: runtime differences).
+   * byte) is dropped, given `handshakeTimeout`; `undefined`: held (docs/runtimes.md).
    */
   stalledRequest: (timeout: number) => Window | undefined;
   /** The same for a request that stalls after a complete one on a kept-alive connection. */
@@ -135,7 +135,7 @@ interface Capabilities {
   slowBroadcastCode: number;
 }
 
-/** What each runtime's WebSocket does with protocol violations and timeouts (README: runtime differences). */
+/** What each runtime's WebSocket does with protocol violations and timeouts (docs/runtimes.md). */
 const CAPABILITIES: Record<string, Capabilities> = {
   node: {
     clientSeesCloseFrame: true,
@@ -235,9 +235,7 @@ function expectHeld(what: string, socket: Socket, span: Span, ms: number): Promi
       clearTimeout(timer);
       const after = Math.round(performance.now() - span.connected);
       reject(
-        new Error(
-          `expected ${what} to be held for ${ms} ms (README: runtime differences); dropped after ${after} ms`,
-        ),
+        new Error(`expected ${what} to be held for ${ms} ms (docs/runtimes.md); dropped after ${after} ms`),
       );
     });
   });
@@ -407,7 +405,7 @@ export function hardeningSuite(runtime: Runtime, variant: Variant = nativeVarian
       const client = await open(fixture);
       const { id } = await client.info(); // message 1 of the 100 allowed
       let echoed = 0;
-      // One at a time, so the close never races messages in flight (see the README on Deno).
+      // One at a time, so the close never races messages in flight (see docs/runtimes.md on Deno).
       while (client.socket.readyState === client.socket.OPEN) {
         client.send(`m${echoed}`);
         await client.nextText().then(

@@ -31,7 +31,7 @@ const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$/;
 interface Example {
   runtime: Runtime;
   file: string;
-  /** Whether a header the middleware sets reaches the client on the 101 (README, runtime differences). */
+  /** Whether a header the middleware sets reaches the client on the 101 (docs/runtimes.md). */
   middlewareHeadersOn101: boolean;
 }
 

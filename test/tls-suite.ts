@@ -26,7 +26,7 @@ function stalledHandshake(runtime: Runtime, variant: Variant): Stalled {
   if (runtime === "node" || variant.env.POLYSOCKET_ADAPTER === "node") return { closedWithin: [950, 2500] };
   // Bun's fixed pre-request timeout (10 s on a 4 s sweep) also covers the TLS handshake.
   if (runtime === "bun") return { closedWithin: [9500, 15_000] };
-  return { heldBeyond: 4000 }; // Deno.serve has no handshake timeout (README: runtime differences)
+  return { heldBeyond: 4000 }; // Deno.serve has no handshake timeout (docs/runtimes.md)
 }
 
 export function tlsSuite(runtime: Runtime, variant: Variant = nativeVariant(runtime)): void {

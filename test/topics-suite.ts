@@ -121,7 +121,7 @@ export function topicsSuite(runtime: Runtime, variant: Variant = nativeVariant(r
         (e) => e.ev === "disconnect" && e.id === slowId,
         "the slow reader's close",
       );
-      // Bun's native publish closes a slow subscriber itself and reports only 1006 (README: runtime differences).
+      // Bun's native publish closes a slow subscriber itself and reports only 1006 (docs/runtimes.md).
       const code = runtime === "bun" ? 1006 : 1013;
       expect(closed.code, "the slow reader is closed for backpressure").toBe(code);
       expect(fast.socket.readyState, "the fast reader stays open").toBe(1);

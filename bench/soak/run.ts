@@ -49,7 +49,7 @@ const config = quick
   : {
       heartbeat: { interval: 5000, timeout: 5000 },
       idle: { count: 10_000 },
-      // Deno's RSS climbs for the first ~5,000 cycles, then stays flat (see README).
+      // Deno's RSS climbs for the first ~5,000 cycles, then stays flat (see docs/performance.md, Load and soak).
       cycles: { warmup: 10_000, count: 20_000, concurrency: 50 },
       chat: { clients: 100, rate: 10, seconds: 30, size: 1024 },
     };
@@ -404,7 +404,7 @@ async function withServer<T>(
 
 /**
  * The close code a slow reader gets when its buffer overflows inside a broadcast: 1013, except on
- * Bun, whose native publish closes the socket itself and reports 1006 (README: runtime differences).
+ * Bun, whose native publish closes the socket itself and reports 1006 (docs/runtimes.md).
  */
 const SLOW_READER_CLOSE: Record<Runtime, number> = { node: 1013, bun: 1006, deno: 1013 };
 

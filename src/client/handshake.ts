@@ -5,7 +5,7 @@
  */
 import { describe, rejectUnknown } from "../core/validate.ts";
 
-/** TLS trust of a `wss://` connection, where the runtime allows it (see the README's client table). */
+/** TLS trust of a `wss://` connection, where the runtime allows it (see the client table in docs/client.md). */
 export interface ClientTlsOptions {
   /** Certificates to trust besides the runtime's own store: PEM text or its bytes. */
   ca?: string | Uint8Array;

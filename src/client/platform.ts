@@ -63,7 +63,7 @@ export function createDialer(handshake: Handshake, platform: PlatformName = dete
   }
 }
 
-/** The TypeError for each option a platform has no way to honour (the README's client table). */
+/** The TypeError for each option a platform has no way to honour (the client table in docs/client.md). */
 function refuseUnsupported({ headers, tls }: Handshake, platform: PlatformName): void {
   if (platform === "browser") {
     if (headers) {

@@ -5,7 +5,7 @@
  * `TypeError` instead, as the platform's own WebSocket does.
  */
 
-/** Stable codes carried by {@link WebSocketError}; the README lists them in one table. */
+/** Stable codes carried by {@link WebSocketError}; docs/contract.md lists them in one table. */
 export type WebSocketErrorCode =
   /** `listen()` found its port taken by another server. */
   | "EADDRINUSE"
@@ -23,7 +23,7 @@ export type WebSocketErrorCode =
   | "ERR_INVALID_DATA"
   /** A message was larger than `maxPayload` (close 1009). */
   | "ERR_PAYLOAD_TOO_LARGE"
-  /** A message came in more fragments than the Node adapter holds (close 1008; Node only, README: limits). */
+  /** A message came in more fragments than the Node adapter holds (close 1008; Node only, docs/contract.md: `maxPayload`). */
   | "ERR_TOO_MANY_FRAGMENTS"
   /** A binary message arrived and there is no `onBinary` (close 1003). */
   | "ERR_UNSUPPORTED_DATA"

@@ -115,7 +115,7 @@ export interface ServerOptions extends ServerHooks {
    * Which upgrade-request headers a connection keeps for `conn.headers`: `true`
    * (the default) every one, `false` none, or a list of names (any case). `onUpgrade`
    * sees every header either way; keeping fewer saves memory per connection and, on
-   * Deno, the copy of every header at each upgrade (see the README's performance section).
+   * Deno, the copy of every header at each upgrade (see docs/performance.md).
    */
   keepHeaders?: boolean | readonly string[];
   /**
@@ -176,7 +176,7 @@ export interface ResolvedOptions extends ServerHooks {
   readonly metrics: Observer | undefined;
 }
 
-/** Defaults shared by every runtime (see the README's options table). */
+/** Defaults shared by every runtime (see the options table in docs/contract.md). */
 export const DEFAULTS: {
   readonly maxPayload: number;
   readonly heartbeat: Required<HeartbeatOptions>;

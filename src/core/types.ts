@@ -183,7 +183,7 @@ export interface BackpressureOptions {
 /**
  * permessage-deflate (RFC 7692), negotiated with clients that offer it; off by
  * default. Deno's own WebSocket cannot negotiate it: there the offer is declined
- * and connections work uncompressed (README: runtime differences).
+ * and connections work uncompressed (docs/runtimes.md).
  */
 export interface CompressionOptions {
   /** Messages smaller than this many bytes go uncompressed. Default 1024. */

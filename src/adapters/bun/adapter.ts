@@ -24,7 +24,7 @@ async function listen(engine: Engine): Promise<Listener> {
     // legacy 10s pre-request timeout"). What `handshakeTimeout` can reach is Bun's idle timeout,
     // which applies once a request has arrived: a later request that stalls on a kept-alive
     // connection, a kept-alive connection left silent, a pending onUpgrade. Whole seconds, max 255,
-    // on the same 4 s sweep (README: runtime differences).
+    // on the same 4 s sweep (docs/runtimes.md).
     idleTimeout: Math.min(255, Math.ceil(limits.handshakeTimeout / 1000)),
     ...(limits.tls ? { tls: limits.tls } : {}),
     fetch: handlers.fetch,

@@ -27,7 +27,7 @@ export type DenoHandler = (request: Request, info: DenoServeInfo) => Response | 
  * Deno's `send` copies the bytes before it returns (checked: a buffer refilled
  * right after `send` arrives as it was), and has no native groups: a message is
  * passed as it is, and the core's loop sends it to each member (as fast as
- * Deno's own loop: README, performance).
+ * Deno's own loop: docs/performance.md).
  */
 const DENO_WIRE: Wire = { prepare: (message) => message };
 
