@@ -195,6 +195,18 @@ export function roomsSuite(runtime: Runtime, variant: Variant = nativeVariant(ru
       expect((await b.receive(room, 2)).at(-1)).toEqual([2, "fine"]);
     });
 
+    test("a value nested 100,000 deep is refused with a notice (it could not be sent back), the room goes on", async () => {
+      const room = name("deep");
+      const a = await open();
+      await a.join(room);
+      const depth = 100_000;
+      a.client.send(`{"type":"publish","room":"${room}","data":${"[".repeat(depth)}${"]".repeat(depth)}}`);
+      const notice = await a.frame((f) => f.type === "notice", "the refusal");
+      expect(notice).toEqual({ type: "notice", room, text: "malformed frame: nested deeper than 64 levels" });
+      a.send({ type: "publish", room, data: [[["fine"]]] });
+      expect((await a.receive(room, 2)).at(-1)).toEqual([2, [[["fine"]]]]);
+    });
+
     test("the server publishes to a room: its members get it with the next number", async () => {
       const room = name("server");
       const a = await open();

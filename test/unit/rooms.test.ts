@@ -295,3 +295,18 @@ for (const kind of WIRES) {
     });
   });
 }
+
+describe("Rooms.publish from the server", () => {
+  test("data that is not JSON, or nests too deeply, is a TypeError; nothing is stored", async () => {
+    const rooms = new Rooms();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let deep: unknown = "end";
+    for (let i = 0; i < 65; i++) deep = [deep];
+    await expect(rooms.publish("r", cyclic as never)).rejects.toThrow(TypeError);
+    await expect(rooms.publish("r", { n: 10n } as never)).rejects.toThrow("data is not JSON-serialisable");
+    await expect(rooms.publish("r", deep as never)).rejects.toThrow("data nests deeper than 64 levels");
+    await expect(rooms.publish("", "x")).rejects.toThrow("room names are 1-200 characters");
+    expect(await rooms.publish("r", "ok")).toBe(1);
+  });
+});

@@ -32,3 +32,22 @@ export function messageFrame(room: string | undefined, seq: number, data: RoomDa
 export function roomFrame(room: string | undefined, frame: ServerFrame): string {
   return encodeFrame(room === undefined ? frame : ({ ...frame, room } as ServerFrame));
 }
+
+/** Deepest nesting of arrays and objects a room takes: deeper values cannot be re-encoded on every runtime. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `value` nests at most {@link MAX_JSON_DEPTH} levels (walked without
+ * recursion). A value parsed from a frame can be far deeper than
+ * `JSON.stringify` can write back on Node and Bun (stack overflow).
+ */
+export function shallowEnough(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null || item instanceof Uint8Array) continue;
+    if (depth >= MAX_JSON_DEPTH) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}

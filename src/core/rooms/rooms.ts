@@ -14,6 +14,7 @@ import {
   isRoom,
   type ResumePoint,
 } from "../resume-protocol.ts";
+import { MAX_JSON_DEPTH, shallowEnough } from "./frames.ts";
 import { type ResolvedRoomsOptions, type RoomsOptions, resolveRoomsOptions } from "./options.ts";
 import { Room, type RoomPolicy } from "./room.ts";
 import type { RoomData } from "./store.ts";
@@ -136,6 +137,7 @@ export class Rooms {
    */
   async publish(name: string, data: RoomData): Promise<number> {
     if (!isRoom(name)) throw new TypeError(`room names are 1-200 characters without control characters`);
+    checkData(data);
     // The bytes are taken now: a buffer reused after the call changes nothing stored.
     const payload = data instanceof Uint8Array ? data.slice() : data;
     this.#hold(name, 1);
@@ -171,7 +173,9 @@ export class Rooms {
       case "publish": {
         const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
         if (data === undefined) this.#notice(conn, frame.room, "malformed frame");
-        else this.#publishFrom(conn, frame.room, data);
+        else if (!shallowEnough(data)) {
+          this.#notice(conn, frame.room, `malformed frame: nested deeper than ${MAX_JSON_DEPTH} levels`);
+        } else this.#publishFrom(conn, frame.room, data);
       }
     }
   }
@@ -220,6 +224,12 @@ export class Rooms {
 
   #store(conn: Connection, room: Room, stored: RoomData | undefined): void {
     if (stored === undefined) return;
+    try {
+      checkData(stored); // what onPublish returned
+    } catch (error) {
+      this.#undelivered(conn, room.name, error);
+      return;
+    }
     room.publish(stored).catch((error) => this.#undelivered(conn, room.name, error));
   }
 
@@ -286,6 +296,20 @@ export class Rooms {
       });
     this.#releasing.set(name, release);
   }
+}
+
+/** `TypeError` for a payload a room cannot store and send: not JSON (a BigInt, a cycle…) or nested too deeply. */
+function checkData(data: RoomData): void {
+  if (typeof data === "string" || data instanceof Uint8Array) return;
+  // Stringify first: it fails fast on a cycle, which the depth walk would chase.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (error) {
+    throw new TypeError(`data is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new TypeError("data is not JSON-serialisable");
+  if (!shallowEnough(data)) throw new TypeError(`data nests deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
 /** Whether `text` is a JSON object with a `type`: a frame, if a malformed one. */
