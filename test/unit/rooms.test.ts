@@ -310,3 +310,26 @@ describe("Rooms.publish from the server", () => {
     expect(await rooms.publish("r", "ok")).toBe(1);
   });
 });
+
+describe("MemoryRoomStore", () => {
+  test("a released room with no history is forgotten; one with history is kept", async () => {
+    const store = new MemoryRoomStore();
+    const rooms = new Rooms({ store });
+    const server = await FakeServer.start(
+      {
+        onConnect: (conn) => rooms.accept(conn),
+        onMessage: (conn, raw) => void rooms.receive(conn, raw),
+        onDisconnect: (conn) => rooms.drop(conn),
+      },
+      "copy",
+    );
+    const a = await server.connect();
+    for (let i = 0; i < 50; i++) send(server, a.conn, { type: "join", room: `made-up-${i}` });
+    send(server, a.conn, { type: "join", room: "kept" });
+    await until(() => rooms.names.length === 51, "51 rooms open");
+    await rooms.publish("kept", "history");
+    server.peerClose(a.conn);
+    await until(() => rooms.names.length === 0, "every room released");
+    await until(() => store.size === 1, "only the room with history left in the store");
+  });
+});

@@ -2,7 +2,7 @@
  * The default {@link RoomStore}: every room's stream and presence in this
  * process's memory. Nothing to install; nothing shared with other processes.
  * A released room keeps its history (within its limits) until the store is
- * closed, as a shared store would.
+ * closed, as a shared store would; one with no history is forgotten.
  */
 import { randomId } from "../id.ts";
 import type {
@@ -77,8 +77,17 @@ export class MemoryRoomStore implements RoomStore {
 
   release(room: string): Promise<void> {
     const stream = this.#streams.get(room);
-    if (stream) stream.listener = undefined;
+    if (stream === undefined) return Promise.resolve();
+    stream.listener = undefined;
+    this.#trim(stream);
+    // A room with nothing to keep costs nothing: joins of made-up names must not pile up.
+    if (stream.entries.length === 0 && stream.online.size === 0) this.#streams.delete(room);
     return Promise.resolve();
+  }
+
+  /** Number of rooms this store holds (open, or released with a history). */
+  get size(): number {
+    return this.#streams.size;
   }
 
   close(): Promise<void> {
