@@ -10,6 +10,7 @@
  * Connections keep no upgrade headers, as in the raw servers, unless
  * `POLYSOCKET_KEEP_HEADERS=1` (`--keep-headers`) asks for polysocket's default.
  * `BENCH_COMPRESSION=1` (`--compression`) turns compression on (`compression: true`).
+ * `BENCH_METRICS=1` (bench/metrics.ts) turns Prometheus metrics on, scraped at GET /metrics.
  */
 import type { Connection } from "polysocket";
 import {
@@ -28,6 +29,10 @@ const { Server } =
 /** What a connection is for: echo, a topic plan, or (undefined) the chat room. */
 type Role = "echo" | TopicPlan | undefined;
 
+/** Prometheus metrics, only when asked for (the module is not even loaded otherwise). */
+const metrics =
+  process.env.BENCH_METRICS === "1" ? (await import("polysocket/metrics")).prometheusMetrics() : undefined;
+
 /** Connections waiting for the runner's `subscribe`. */
 const idle: Connection[] = [];
 
@@ -37,6 +42,8 @@ const server = new Server({
   path: "/",
   keepHeaders: process.env.POLYSOCKET_KEEP_HEADERS === "1",
   compression: process.env.BENCH_COMPRESSION === "1", // --compression
+  metrics: metrics?.observer,
+  onRequest: metrics?.onRequest,
   onConnect(conn) {
     const plan = topicPlan(conn.url);
     conn.data = wantsEcho(conn.url) ? "echo" : plan;
