@@ -6,7 +6,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Server } from "../src/adapters/node/index.ts";
 import { backoffCap } from "../src/client/backoff.ts";
-import type { Connection, ServerOptions } from "../src/index.ts";
+import { type Connection, Rooms, type ServerOptions } from "../src/index.ts";
 import { type Certs, makeCerts, readPem } from "./harness/certs.ts";
 import { ChatServer } from "./harness/chat-server.ts";
 import { ClientFixture } from "./harness/client-fixture.ts";
@@ -459,6 +459,108 @@ export function clientSuite(runtime: Runtime): void {
         expect((await clients.waitForEvents("unchecked", "message"))[0]!.data).toBe("over tls");
         clients.close("unchecked");
       });
+    });
+
+    /** A `Rooms` server in this process; presence shows `?nick=`. Its connections by client name. */
+    const roomsServer = async () => {
+      const rooms = new Rooms({
+        presence: (conn) => new URL(conn.url, "http://h").searchParams.get("nick") ?? conn.id,
+        joinNotice: (member, room) => `${String(member.info)} joined ${room}`,
+      });
+      const byNick = new Map<string, Connection>();
+      const server = new Server({
+        hostname: "127.0.0.1",
+        path: "/rooms",
+        onConnect(conn) {
+          byNick.set(new URL(conn.url, "http://h").searchParams.get("nick") ?? "", conn);
+          rooms.accept(conn);
+        },
+        onMessage: (conn, raw) => void rooms.receive(conn, raw),
+        onDisconnect: (conn) => rooms.drop(conn),
+      });
+      cleanups.push(async () => {
+        await server.close();
+        await rooms.close();
+      });
+      const { port } = await server.listen();
+      return { rooms, byNick, url: (nick: string) => `ws://127.0.0.1:${port}/rooms?nick=${nick}` };
+    };
+    const inRoom = (name: string, room: string, ev: string) =>
+      clients.of(name, `room-${ev}`).filter((e) => e.room === room);
+    const roomData = (name: string, room: string) => inRoom(name, room, "message").map((e) => e.data);
+    const roomEvents = (name: string, room: string, ev: string, count: number) =>
+      clients.waitForCount(
+        (e) => e.name === name && e.ev === `room-${ev}` && e.room === room,
+        count,
+        `${count} ${ev} of ${name} in ${room}`,
+      );
+
+    test("rooms: joins before the welcome; text, JSON and bytes stay in their room; presence per room", async () => {
+      const server = await roomsServer();
+      clients.connect("ra", server.url("ra"), { ...FAST, resume: "auto" });
+      for (const room of ["one", "two"]) clients.command({ cmd: "join", name: "ra", room });
+      await roomEvents("ra", "one", "joined", 1);
+      await roomEvents("ra", "two", "joined", 1);
+      clients.connect("rb", server.url("rb"), FAST);
+      clients.command({ cmd: "join", name: "rb", room: "two" });
+      await roomEvents("rb", "two", "joined", 1);
+      clients.command({ cmd: "publish", name: "ra", room: "one", data: "text in one" });
+      clients.command({ cmd: "publish", name: "rb", room: "two", data: { json: [1, true, null] } });
+      clients.command({ cmd: "publish", name: "rb", room: "two", data: [0, 1, 254, 255], bytes: true });
+      await roomEvents("ra", "two", "message", 4);
+      await roomEvents("ra", "one", "message", 2);
+      await roomEvents("rb", "two", "message", 4);
+      expect(roomData("ra", "one")).toEqual(["ra joined one", "text in one"]);
+      expect(roomData("ra", "two")).toEqual([
+        "ra joined two",
+        "rb joined two",
+        { json: [1, true, null] },
+        { bytes: [0, 1, 254, 255] },
+      ]);
+      expect(roomData("rb", "two")).toEqual(roomData("ra", "two"));
+      await clients.waitFor(
+        (e) =>
+          e.name === "ra" && e.ev === "room-presence" && e.room === "two" && (e.online as []).length === 2,
+        "two members in room two",
+      );
+      expect(inRoom("ra", "one", "presence").at(-1)!.online).toEqual(["ra"]);
+      clients.close("ra");
+      clients.close("rb");
+    });
+
+    test("rooms: after a dropped connection every room rejoins from its own point; each message once", async () => {
+      const server = await roomsServer();
+      clients.connect("rr", server.url("rr"), FAST);
+      for (const room of ["p", "q"]) clients.command({ cmd: "join", name: "rr", room });
+      await roomEvents("rr", "p", "joined", 1);
+      await roomEvents("rr", "q", "joined", 1);
+      for (const text of ["p1", "p2"]) await server.rooms.publish("p", text);
+      await server.rooms.publish("q", "q1");
+      await roomEvents("rr", "p", "message", 3);
+      await roomEvents("rr", "q", "message", 2);
+      server.byNick.get("rr")!.terminate();
+      await clients.waitForEvents("rr", "close");
+      // Published before the client is back (the server may see the rejoin first: then they arrive live).
+      await server.rooms.publish("p", "p3");
+      await server.rooms.publish("q", "q2");
+      await roomEvents("rr", "p", "joined", 2);
+      await roomEvents("rr", "q", "joined", 2);
+      await server.rooms.publish("p", "p4");
+      await roomEvents("rr", "p", "message", 6);
+      await roomEvents("rr", "q", "message", 4);
+      // p3 and q2 come before or after the rejoin's notice, as the race went; each exactly once.
+      const sorted = (list: unknown[]) => [...list].map(String).sort();
+      expect(sorted(roomData("rr", "p"))).toEqual(
+        sorted(["rr joined p", "p1", "p2", "p3", "rr joined p", "p4"]),
+      );
+      expect(sorted(roomData("rr", "q"))).toEqual(sorted(["rr joined q", "q1", "q2", "rr joined q"]));
+      expect(roomData("rr", "p").at(-1)).toBe("p4");
+      for (const room of ["p", "q"]) {
+        const seqs = inRoom("rr", room, "message").map((e) => e.seq as number);
+        expect(seqs, `room ${room}: consecutive, each once`).toEqual(seqs.map((_, i) => i + 1));
+        expect(inRoom("rr", room, "joined").map((e) => e.rejoin)).toEqual([false, true]);
+      }
+      clients.close("rr");
     });
 
     test("close() stops for good; a throwing listener is reported and the client carries on", async () => {
