@@ -136,7 +136,7 @@ export function storeSuite(name: string, factory: () => StoreFactory): void {
       const heard = listener.messages;
       expect(heard.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, n) => n + 1));
       // Each message under the number its append resolved with.
-      seqs.forEach((seq, n) => expect(heard[seq - 1]!.data).toBe(`m${n}`));
+      for (const [n, seq] of seqs.entries()) expect(heard[seq - 1]!.data).toBe(`m${n}`);
       expect(heard.every((e) => typeof e.time === "number" && Math.abs(e.time - Date.now()) < 60_000)).toBe(
         true,
       );
