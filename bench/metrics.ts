@@ -93,7 +93,7 @@ function launch(target: Target, side: Side): Launch {
     const file = `../../${up}${baseline.replace(/^\//, "")}/bench/servers/polysocket.ts`;
     return { file, env: { ...target.env, TSX_TSCONFIG_PATH: `${baseline}/tsconfig.json` } };
   }
-  const metrics = side === "on" && !baseline ? { BENCH_METRICS: "1" } : {};
+  const metrics: Record<string, string> = side === "on" && !baseline ? { BENCH_METRICS: "1" } : {};
   return { file: "polysocket.ts", env: { ...target.env, ...metrics } };
 }
 
