@@ -20,7 +20,9 @@
  * that room's resume point), answered by `joined`, a `gap` if need be, the
  * replayed `message`s and `presence`, all naming the room. `publish` sends a
  * message to a room, `leave` leaves it; `left` tells the client it is out
- * (it left, or the join was refused, with the reason).
+ * (it left, or the join was refused, with the reason). A `publish` with a
+ * `ref` is answered `ack` (with the message's `seq`, once stored) or `nack`
+ * (with the reason it was not).
  */
 import type { JsonValue as Json } from "./rooms/store.ts";
 
@@ -55,7 +57,14 @@ export type ServerFrame =
   | { readonly type: "gap"; readonly room?: string; readonly from: number; readonly to: number }
   | { readonly type: "presence"; readonly room?: string; readonly online: readonly Json[] }
   | { readonly type: "notice"; readonly room?: string; readonly text: string }
+  /** The publish with this `ref` is stored as message `seq`. */
+  | { readonly type: "ack"; readonly room: string; readonly ref: Ref; readonly seq: number }
+  /** The publish with this `ref` was not stored, and why. */
+  | { readonly type: "nack"; readonly room: string; readonly ref: Ref; readonly reason: string }
   | { readonly type: "pong" };
+
+/** A client's name for one of its publishes, echoed in `ack`/`nack`: a number or a short string. */
+export type Ref = number | string;
 
 /** Frames the client sends in the resumable protocol. */
 export type ClientFrame =
@@ -64,8 +73,17 @@ export type ClientFrame =
   /** Enter `room`; after a reconnect, from the resume point `epoch`.`seq`. */
   | { readonly type: "join"; readonly room: string; readonly epoch?: string; readonly seq?: number }
   | { readonly type: "leave"; readonly room: string }
-  /** A message for `room`: text, a JSON value, or (with `binary`) bytes in base64. */
-  | { readonly type: "publish"; readonly room: string; readonly data: Json; readonly binary?: true }
+  /**
+   * A message for `room`: text, a JSON value, or (with `binary`) bytes in
+   * base64. With `ref`, the server answers `ack` (stored) or `nack` (not).
+   */
+  | {
+      readonly type: "publish";
+      readonly room: string;
+      readonly data: Json;
+      readonly binary?: true;
+      readonly ref?: Ref;
+    }
   | { readonly type: "ping" };
 
 /** One frame as the text that goes on the wire. */
@@ -119,9 +137,17 @@ function decodeJoin(frame: Record<string, unknown>): ClientFrame | undefined {
 
 function decodePublish(frame: Record<string, unknown>): ClientFrame | undefined {
   if (!isRoom(frame.room) || !("data" in frame)) return undefined;
-  if (frame.binary === undefined) return { type: "publish", room: frame.room, data: frame.data as Json };
+  if (frame.ref !== undefined && !isRef(frame.ref)) return undefined;
+  const ref = frame.ref === undefined ? {} : { ref: frame.ref };
+  if (frame.binary === undefined)
+    return { type: "publish", room: frame.room, data: frame.data as Json, ...ref };
   if (frame.binary !== true || typeof frame.data !== "string") return undefined;
-  return { type: "publish", room: frame.room, data: frame.data, binary: true };
+  return { type: "publish", room: frame.room, data: frame.data, binary: true, ...ref };
+}
+
+/** A `ref`: a safe integer or a string of at most 64 characters. */
+export function isRef(value: unknown): value is Ref {
+  return Number.isSafeInteger(value) || (typeof value === "string" && value.length <= 64);
 }
 
 /**
@@ -164,6 +190,12 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       return Array.isArray(frame.online) ? (frame as ServerFrame) : undefined;
     case "notice":
       return typeof frame.text === "string" ? (frame as ServerFrame) : undefined;
+    case "ack":
+      return isRoom(frame.room) && isRef(frame.ref) && isSeq(frame.seq) ? (frame as ServerFrame) : undefined;
+    case "nack":
+      return isRoom(frame.room) && isRef(frame.ref) && typeof frame.reason === "string"
+        ? (frame as ServerFrame)
+        : undefined;
     case "pong":
       return { type: "pong" };
     default:

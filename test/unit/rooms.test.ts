@@ -233,6 +233,43 @@ for (const kind of WIRES) {
       });
     });
 
+    test("a publish with a ref is answered: ack with its seq once stored, nack with the reason otherwise", async () => {
+      const { server } = await roomsServer(kind, {
+        onPublish: (_conn, _room, data) => {
+          if (data === "bad") throw new Error("not here");
+          return data === "drop" ? undefined : data;
+        },
+      });
+      const a = await server.connect();
+      send(server, a.conn, { type: "join", room: "acks" });
+      await until(() => inRoom(a, "acks").some((f) => f.type === "joined"), "joined acks");
+      send(server, a.conn, { type: "publish", room: "acks", data: "one", ref: 1 });
+      send(server, a.conn, { type: "publish", room: "acks", data: "drop", ref: 2 });
+      send(server, a.conn, { type: "publish", room: "acks", data: "bad", ref: "three" });
+      send(server, a.conn, { type: "publish", room: "elsewhere", data: "x", ref: 4 });
+      send(server, a.conn, { type: "publish", room: "acks", data: "!!", binary: true, ref: 5 });
+      send(server, a.conn, { type: "publish", room: "acks", data: "two", ref: 6 });
+      const answers = () => frames(a).filter((f) => f.type === "ack" || f.type === "nack");
+      await until(() => answers().length === 6, "six answers");
+      // Answers are matched by ref: a refusal may overtake an ack still on its way from the store.
+      const byRef = (f: Frame) => String(f.ref);
+      expect(answers().sort((x, y) => byRef(x).localeCompare(byRef(y)))).toEqual([
+        { type: "ack", room: "acks", ref: 1, seq: 1 },
+        { type: "nack", room: "acks", ref: 2, reason: "dropped by the server" },
+        { type: "nack", room: "elsewhere", ref: 4, reason: "not in this room" },
+        { type: "nack", room: "acks", ref: 5, reason: "malformed frame" },
+        { type: "ack", room: "acks", ref: 6, seq: 2 },
+        { type: "nack", room: "acks", ref: "three", reason: "not here" },
+      ]);
+      expect(
+        frames(a).filter((f) => f.type === "notice"),
+        "no notices when a ref is given",
+      ).toEqual([]);
+      send(server, a.conn, { type: "publish", room: "acks", data: "x", ref: "r".repeat(65) });
+      await until(() => frames(a).some((f) => f.type === "notice"), "a notice for a bad ref");
+      expect(frames(a).find((f) => f.type === "notice")).toEqual({ type: "notice", text: "malformed frame" });
+    });
+
     test("rooms open on the first member and are released when the last leaves; history stays in the store", async () => {
       const opened: string[] = [];
       const released: string[] = [];

@@ -14,8 +14,8 @@ import {
   isRoom,
   type ResumePoint,
 } from "../resume-protocol.ts";
-import { MAX_JSON_DEPTH, shallowEnough } from "./frames.ts";
 import { type ResolvedRoomsOptions, type RoomsOptions, resolveRoomsOptions } from "./options.ts";
+import { checkData, Publishes } from "./publishes.ts";
 import { Room, type RoomPolicy } from "./room.ts";
 import type { RoomData } from "./store.ts";
 
@@ -35,13 +35,14 @@ export class Rooms {
   readonly #busy = new Map<string, number>();
   /** The rooms each accepted connection is in, or joining. */
   readonly #memberships = new Map<Connection, Set<string>>();
-  /** Per connection, the last publish whose `onPublish` is still running: the next waits for it. */
-  readonly #tails = new Map<Connection, Promise<void>>();
+  /** Members' publishes, in each sender's order. */
+  readonly #publishes: Publishes;
 
   /** Checks `options` (`TypeError` naming a bad one). */
   constructor(options: RoomsOptions = {}) {
     this.#options = resolveRoomsOptions(options);
     this.#ownsStore = options.store === undefined;
+    this.#publishes = new Publishes(this.#options.onPublish);
     const { historyLimit, maxAge, joinNotice, leaveNotice, onError } = this.#options;
     this.#policy = { limits: { historyLimit, maxAge }, joinNotice, leaveNotice, onError };
   }
@@ -89,7 +90,7 @@ export class Rooms {
     const joined = this.#memberships.get(conn);
     if (joined === undefined) return;
     this.#memberships.delete(conn);
-    this.#tails.delete(conn);
+    this.#publishes.forget(conn);
     for (const name of joined) this.#remove(conn, name);
   }
 
@@ -172,73 +173,9 @@ export class Rooms {
         return;
       case "publish": {
         const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
-        if (data === undefined) this.#notice(conn, frame.room, "malformed frame");
-        else if (!shallowEnough(data)) {
-          this.#notice(conn, frame.room, `malformed frame: nested deeper than ${MAX_JSON_DEPTH} levels`);
-        } else this.#publishFrom(conn, frame.room, data);
+        this.#publishes.take(conn, frame.room, this.#open.get(frame.room), data, frame.ref);
       }
     }
-  }
-
-  /** A member's publish: through `onPublish` (in the sender's order, even when it is async), then stored. */
-  #publishFrom(conn: Connection, name: string, data: RoomData): void {
-    const room = this.#open.get(name);
-    if (room === undefined || !room.has(conn)) {
-      this.#notice(conn, name, "not in this room");
-      return;
-    }
-    const { onPublish } = this.#options;
-    const prior = this.#tails.get(conn);
-    if (prior !== undefined) {
-      this.#then(
-        conn,
-        room,
-        prior.then(() => onPublish(conn, room, data)),
-      );
-      return;
-    }
-    let result: ReturnType<typeof onPublish>;
-    try {
-      result = onPublish(conn, room, data);
-    } catch (error) {
-      this.#undelivered(conn, name, error);
-      return;
-    }
-    // A synchronous hook stores at once: appends go to the store in the order they came.
-    if (result instanceof Promise) this.#then(conn, room, result);
-    else this.#store(conn, room, result);
-  }
-
-  /** Stores what `pending` resolves to; the next publish of `conn` waits for it. */
-  #then(conn: Connection, room: Room, pending: Promise<RoomData | undefined>): void {
-    const tail: Promise<void> = pending
-      .then(
-        (stored) => this.#store(conn, room, stored),
-        (error) => this.#undelivered(conn, room.name, error),
-      )
-      .finally(() => {
-        if (this.#tails.get(conn) === tail) this.#tails.delete(conn);
-      });
-    this.#tails.set(conn, tail);
-  }
-
-  #store(conn: Connection, room: Room, stored: RoomData | undefined): void {
-    if (stored === undefined) return;
-    try {
-      checkData(stored); // what onPublish returned
-    } catch (error) {
-      this.#undelivered(conn, room.name, error);
-      return;
-    }
-    room.publish(stored).catch((error) => this.#undelivered(conn, room.name, error));
-  }
-
-  #undelivered(conn: Connection, room: string | undefined, error: unknown): void {
-    this.#notice(
-      conn,
-      room,
-      `Message not delivered: ${error instanceof Error ? error.message : String(error)}`,
-    );
   }
 
   #notice(conn: Connection, room: string | undefined, text: string): void {
@@ -296,20 +233,6 @@ export class Rooms {
       });
     this.#releasing.set(name, release);
   }
-}
-
-/** `TypeError` for a payload a room cannot store and send: not JSON (a BigInt, a cycle…) or nested too deeply. */
-function checkData(data: RoomData): void {
-  if (typeof data === "string" || data instanceof Uint8Array) return;
-  // Stringify first: it fails fast on a cycle, which the depth walk would chase.
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(data);
-  } catch (error) {
-    throw new TypeError(`data is not JSON-serialisable: ${(error as Error).message}`);
-  }
-  if (text === undefined) throw new TypeError("data is not JSON-serialisable");
-  if (!shallowEnough(data)) throw new TypeError(`data nests deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
 /** Whether `text` is a JSON object with a `type`: a frame, if a malformed one. */
