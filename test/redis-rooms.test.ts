@@ -1,27 +1,295 @@
 /**
  * `polysocket/redis`'s RedisRoomStore: the store contract (test/store-suite.ts)
  * on a real Redis, then what only a shared store does: connections per
- * process, dead processes, Redis restarting empty, processes of every runtime
- * on one Redis, and a real three-master Redis Cluster. Skips with one line
- * without Redis, fails instead when CI requires it (POLYSOCKET_REQUIRE_REDIS=1).
+ * process, dead processes, Redis restarting empty, stores in Node, Bun and Deno
+ * processes on one Redis. (A real Redis Cluster: test/redis-cluster.test.ts.)
+ * Skips with one line without Redis, fails instead when CI requires it
+ * (POLYSOCKET_REQUIRE_REDIS=1).
  */
-import { afterAll, beforeAll, describe } from "vitest";
+import { Buffer } from "node:buffer";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RedisRoomStore } from "../src/redis/index.ts";
+import { RuntimeProcess } from "./harness/process.ts";
 import { redisUnavailable, TestRedis } from "./harness/redis.ts";
-import { storeSuite } from "./store-suite.ts";
+import { RUNTIMES, type Runtime } from "./harness/runtimes.ts";
+import { freshRoom, RecordingListener, storeSuite } from "./store-suite.ts";
 
 const unavailable = redisUnavailable();
 if (unavailable) console.log(`Redis room store tests skipped: ${unavailable}`);
 
+const LIMITS = { historyLimit: 100, maxAge: undefined };
+const quiet = () => undefined;
+
+/** What the fixture prints (test/fixtures/redis-store.ts). */
+type Event = {
+  ev: string;
+  room?: string;
+  seq?: number;
+  data?: unknown;
+  bytes?: string;
+  [key: string]: unknown;
+};
+
+/** A RedisRoomStore in a process of `runtime` (test/fixtures/redis-store.ts), driven over stdin. */
+class StoreProcess {
+  readonly process: RuntimeProcess;
+  #ids = 0;
+  private constructor(process: RuntimeProcess) {
+    this.process = process;
+  }
+
+  static async start(runtime: Runtime, env: Record<string, string>): Promise<StoreProcess> {
+    const child = new StoreProcess(new RuntimeProcess(runtime, "test/fixtures/redis-store.ts", env));
+    await child.until((e) => e.ev === "ready", `the ${runtime} store ready`);
+    return child;
+  }
+
+  get events(): Event[] {
+    return this.process.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Event);
+  }
+
+  /** The store's process id (in presence and the heartbeat set). */
+  get id(): string {
+    return this.events.find((e) => e.ev === "ready")!.process as string;
+  }
+
+  until(match: (event: Event) => boolean, what: string): Promise<Event> {
+    return this.process.waitUntil(() => this.events.find(match), what);
+  }
+
+  /** Messages heard in `room`, in order. */
+  messages(room: string): Event[] {
+    return this.events.filter((e) => e.ev === "message" && e.room === room);
+  }
+
+  async open(room: string): Promise<Event> {
+    this.process.writeLine(JSON.stringify({ op: "open", room }));
+    return this.until((e) => e.ev === "opened" && e.room === room, `room ${room} opened`);
+  }
+
+  /** Appends and resolves with the seq (throws what the store threw). */
+  async append(
+    room: string,
+    payload: { data?: unknown; bytes?: string },
+    change: object = {},
+  ): Promise<number> {
+    const id = ++this.#ids;
+    this.process.writeLine(JSON.stringify({ op: "append", id, room, ...payload, ...change }));
+    const done = await this.until(
+      (e) => (e.ev === "appended" || e.ev === "failed") && e.id === id,
+      `append ${id}`,
+    );
+    if (done.ev === "failed") throw new Error(String(done.error));
+    return done.seq as number;
+  }
+}
+
 describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () => {
   let redis: TestRedis;
+  const children: StoreProcess[] = [];
   beforeAll(async () => {
     redis = await TestRedis.start();
+  });
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => c.process.stop("SIGKILL")));
   });
   afterAll(() => redis?.dispose());
 
   storeSuite("redis", () => ({
-    open: () => RedisRoomStore.connect({ url: redis.url, onError: () => undefined }),
+    open: () => RedisRoomStore.connect({ url: redis.url, onError: quiet }),
     shared: true,
   }));
+
+  test("100 rooms open in one store: Redis sees 2 connections from it (commands and subscriber), and every room works", async () => {
+    const store = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
+    try {
+      const names = Array.from({ length: 100 }, (_, n) => freshRoom(`many-${n}`));
+      const listeners = names.map(() => new RecordingListener());
+      await Promise.all(names.map((name, n) => store.open(name, LIMITS, listeners[n]!)));
+      expect(store.rooms).toBe(100);
+      const list = await redis.inspect().client("LIST");
+      const mine = String(list)
+        .split("\n")
+        .filter((line) => line.includes(` name=polysocket:${store.process} `));
+      expect(mine, `CLIENT LIST:\n${list}`).toHaveLength(2);
+      expect(
+        mine.filter((line) => / flags=P /.test(line)),
+        "one of them the subscriber",
+      ).toHaveLength(1);
+      await Promise.all(names.map((name, n) => store.append(name, `to ${n}`)));
+      await Promise.all(listeners.map((l) => l.untilMessages(1)));
+      expect(listeners.map((l) => l.messages[0]!.data)).toEqual(names.map((_, n) => `to ${n}`));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a store killed without closing: its members in every room are orphaned, once per room, in both survivors; each leave is stored once", async () => {
+    const timing = { heartbeatInterval: 200, deadAfter: 1000 };
+    const env = { REDIS_URL: redis.url, HEARTBEAT_INTERVAL: "200", DEAD_AFTER: "1000" };
+    const victim = await StoreProcess.start("node", env);
+    children.push(victim);
+    const survivors = await Promise.all(
+      [0, 1].map(() => RedisRoomStore.connect({ url: redis.url, onError: quiet, ...timing })),
+    );
+    try {
+      const rooms = [freshRoom("kill-a"), freshRoom("kill-b"), freshRoom("kill-c")];
+      for (const [n, room] of rooms.entries()) {
+        await victim.open(room);
+        await victim.append(
+          room,
+          { data: `v${n} joined` },
+          { join: { id: `v${n}`, info: { nick: `v${n}` } } },
+        );
+      }
+      // Survivor 0 serves every room, survivor 1 the first two: both see the victim's members.
+      const heard = survivors.map(() => new Map<string, RecordingListener>());
+      for (const [s, store] of survivors.entries()) {
+        for (const room of rooms.slice(0, s === 0 ? 3 : 2)) {
+          const listener = new RecordingListener();
+          heard[s]!.set(room, listener);
+          const snapshot = await store.open(room, LIMITS, listener);
+          expect(snapshot.online).toEqual([
+            { id: `v${rooms.indexOf(room)}`, info: { nick: `v${rooms.indexOf(room)}` } },
+          ]);
+        }
+      }
+      const killedAt = Date.now();
+      await victim.process.stop("SIGKILL");
+      const orphaned = (l: RecordingListener) => l.heard.filter((h) => h.kind === "orphaned");
+      // Each survivor announces, as a Room does, every member it is told of; the store keeps one leave each.
+      const stored: number[] = [];
+      await Promise.all(
+        survivors.flatMap((store, s) =>
+          [...heard[s]!].map(async ([room, listener]) => {
+            await listener.until((h) => h.some((x) => x.kind === "orphaned"), `orphaned in ${room}`, 5000);
+            for (const member of orphaned(listener).flatMap((h) =>
+              h.kind === "orphaned" ? h.members : [],
+            )) {
+              stored.push(await store.append(room, `${member.id} left`, { leave: member.id }));
+            }
+          }),
+        ),
+      );
+      const elapsed = Date.now() - killedAt;
+      // Dead after 1 s without a beat (the last one at most 200 ms before the kill), noticed within a beat or two.
+      expect(elapsed).toBeGreaterThanOrEqual(700);
+      expect(elapsed).toBeLessThan(3000);
+      expect(
+        stored.filter((seq) => seq > 0),
+        "one leave stored per member",
+      ).toHaveLength(3);
+      expect(
+        stored.filter((seq) => seq === 0),
+        "the other survivor's leave stored nothing",
+      ).toHaveLength(2);
+      for (const [s, served] of heard.entries()) {
+        for (const [room, listener] of served) {
+          const n = rooms.indexOf(room);
+          await listener.until(
+            (h) => h.some((x) => x.kind === "message" && x.entry.data === `v${n} left`),
+            `the leave of v${n} in ${room} (survivor ${s})`,
+          );
+          expect(orphaned(listener), `orphaned once in ${room} (survivor ${s})`).toEqual([
+            { kind: "orphaned", members: [{ id: `v${n}`, info: { nick: `v${n}` } }] },
+          ]);
+          expect(listener.messages.filter((e) => e.data === `v${n} left`)).toHaveLength(1);
+          const leaves = listener.heard.filter((h) => h.kind === "presence" && h.change.leave === `v${n}`);
+          expect(leaves).toHaveLength(1);
+        }
+      }
+      // Nobody is orphaned again at later beats.
+      await survivors[0]!.append(rooms[0]!, "after", {});
+      await heard[0]!
+        .get(rooms[0]!)!
+        .until((h) => h.some((x) => x.kind === "message" && x.entry.data === "after"), "after");
+      const settled = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 3 * timing.heartbeatInterval));
+      for (const rooms of heard)
+        for (const listener of rooms.values()) expect(orphaned(listener)).toHaveLength(1);
+      expect(Date.now() - settled).toBeGreaterThanOrEqual(3 * timing.heartbeatInterval);
+    } finally {
+      await Promise.all(survivors.map((s) => s.close()));
+    }
+  });
+
+  test("Redis restarted empty: every open room hears restarted(epoch) once, numbering starts over at 1, no revival", async (ctx) => {
+    if (!redis.owned) ctx.skip(); // the Redis at REDIS_URL is not ours to restart
+    const store = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
+    try {
+      const rooms = [freshRoom("restart-a"), freshRoom("restart-b"), freshRoom("restart-c")];
+      const listeners = rooms.map(() => new RecordingListener());
+      const before = await Promise.all(rooms.map((room, n) => store.open(room, LIMITS, listeners[n]!)));
+      for (const room of rooms) await store.append(room, "before");
+      await Promise.all(listeners.map((l) => l.untilMessages(1)));
+
+      await redis.stop();
+      await redis.restart();
+      const restarted = (l: RecordingListener) => l.heard.filter((h) => h.kind === "restarted");
+      await Promise.all(
+        listeners.map((l, n) => l.until(() => restarted(l).length > 0, `restarted in ${rooms[n]}`, 10_000)),
+      );
+      for (const [n, listener] of listeners.entries()) {
+        const [event] = restarted(listener) as { epoch: string }[];
+        expect(event!.epoch).not.toBe(before[n]!.epoch);
+        expect(await store.append(rooms[n]!, "after")).toBe(1);
+        await listener.until((h) => h.some((x) => x.kind === "message" && x.entry.data === "after"), "after");
+        expect(listener.messages.map((e) => [e.seq, e.data])).toEqual([
+          [1, "before"],
+          [1, "after"],
+        ]);
+      }
+      // Another process opening a room now finds the new epoch.
+      const other = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
+      const snapshot = await other.open(rooms[0]!, LIMITS, new RecordingListener());
+      await other.close();
+      expect(snapshot.epoch).toBe((restarted(listeners[0]!)[0] as { epoch: string }).epoch);
+      // Beats went on meanwhile: still one restart each, and no revival (the restart explains being forgotten).
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      for (const listener of listeners) {
+        expect(restarted(listener)).toHaveLength(1);
+        expect(listener.heard.filter((h) => h.kind === "revived")).toEqual([]);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("stores in node, bun and deno processes on one Redis: every room's messages (text, JSON, bytes) heard once, in one order, everywhere", async () => {
+    const stores = await Promise.all(
+      RUNTIMES.map((runtime) => StoreProcess.start(runtime, { REDIS_URL: redis.url })),
+    );
+    children.push(...stores);
+    const rooms = [freshRoom("runtimes-a"), freshRoom("runtimes-b")];
+    for (const store of stores) for (const room of rooms) await store.open(room);
+    await Promise.all(
+      stores.flatMap((store, s) =>
+        rooms.map(async (room) => {
+          await store.append(room, { data: `${RUNTIMES[s]} text` });
+          await store.append(room, { data: { from: RUNTIMES[s], n: [1, null] } });
+          await store.append(room, { bytes: Buffer.from([s, 0, 255]).toString("base64") });
+        }),
+      ),
+    );
+    for (const room of rooms) {
+      for (const store of stores) {
+        await store.process.waitUntil(
+          () => (store.messages(room).length >= 9 ? true : undefined),
+          `9 messages in ${room}`,
+        );
+      }
+      const [first, ...others] = stores.map((store) =>
+        store.messages(room).map(({ seq, data, bytes }) => ({ seq, data, bytes })),
+      );
+      expect(first!.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      for (const other of others) expect(other).toEqual(first);
+      for (const [s, runtime] of RUNTIMES.entries()) {
+        expect(first!.filter((m) => m.data === `${runtime} text`)).toHaveLength(1);
+        expect(
+          first!.filter((m) => JSON.stringify(m.data) === JSON.stringify({ from: runtime, n: [1, null] })),
+        ).toHaveLength(1);
+        expect(first!.filter((m) => m.bytes === Buffer.from([s, 0, 255]).toString("base64"))).toHaveLength(1);
+      }
+    }
+  });
 });
