@@ -1,6 +1,7 @@
 /**
  * The chat page and the seed's browser snippet in a real browser (Chromium),
- * against the chat server running in each runtime (test/fixtures/chat-server.ts).
+ * against the chat server running in each runtime (test/fixtures/chat-server.ts);
+ * the page's rooms mode against examples/rooms.ts in each runtime.
  */
 import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
@@ -112,6 +113,62 @@ export function browserSuite(runtime: Runtime, variant: Variant = nativeVariant(
       expect(await alice.locator("#messages li.notice").count()).toBe(0);
       await alice.context().close();
       await bob.context().close();
+    });
+
+    test("rooms page: two rooms, unread counts, switching, messages in the right room, nicknames", async () => {
+      const rooms = new RuntimeProcess(runtime, "examples/rooms.ts", { ...variant.env, PORT: "0" });
+      try {
+        const banner = await rooms.waitForLine((l) => l.startsWith("Rooms chat server started"), "banner");
+        const roomsOrigin = `http://127.0.0.1:${/:(\d+)\/rooms$/.exec(banner)![1]}`;
+        const page = async (token: string) => {
+          const opened = await (await browser.newContext()).newPage();
+          opened.setDefaultTimeout(15_000);
+          await opened.goto(`${roomsOrigin}/?token=${token}`);
+          await waitForState(opened, "connected");
+          return opened;
+        };
+        const alice = await page("alice-token");
+        const bob = await page("bob-token");
+        const entry = (p: typeof alice, room: string) => p.locator(`#rooms li[data-room="${room}"]`);
+        await alice.locator("#me", { hasText: "alice" }).waitFor();
+        await alice.locator("#online li", { hasText: "bob" }).waitFor();
+        expect(await alice.locator("#online li").allTextContents()).toContain("alice (you)");
+        expect(await alice.locator("#room-title").textContent()).toBe("lobby");
+
+        await entry(bob, "random").locator(".name").click();
+        await bob.locator("#room-title", { hasText: "random" }).waitFor();
+        await say(bob, "only in random");
+        await waitForMessage(bob, "bob: only in random");
+        await entry(alice, "random").locator(".unread", { hasText: /^1$/ }).waitFor();
+        expect(await messageTexts(alice)).not.toContain("bob: only in random");
+        await say(alice, "hello lobby");
+        await waitForMessage(alice, "alice: hello lobby");
+        await entry(bob, "lobby")
+          .locator(".unread", { hasText: /^[1-9]/ })
+          .waitFor();
+
+        await entry(alice, "random").locator(".name").click();
+        await waitForMessage(alice, "bob: only in random");
+        expect(await entry(alice, "random").locator(".unread").isHidden()).toBe(true);
+        expect(await messageTexts(alice)).not.toContain("alice: hello lobby");
+
+        await alice.fill("#join-input", "games");
+        await alice.press("#join-input", "Enter");
+        await alice.locator("#room-title", { hasText: "games" }).waitFor();
+        await waitForMessage(alice, "alice joined games");
+        await alice.fill("#join-input", "staff");
+        await alice.press("#join-input", "Enter");
+        await alice.locator("#messages li.notice", { hasText: "Left staff: staff only" }).waitFor();
+        expect(await alice.locator("#rooms li").evaluateAll((li) => li.map((l) => l.dataset.room))).toEqual([
+          "lobby",
+          "random",
+          "games",
+        ]);
+        await alice.context().close();
+        await bob.context().close();
+      } finally {
+        await rooms.stop("SIGKILL");
+      }
     });
 
     test("the seed's JavaScript client snippet, unchanged, connects, sends and receives", async () => {

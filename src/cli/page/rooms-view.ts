@@ -3,8 +3,10 @@
  * (each with its unread count), a form to join one by name, the selected
  * room's messages and who is in it, and the nickname the server gave us.
  *
- * Conventions it reads (what examples/rooms.ts sends): a message is text, or
- * `{ from, text }`; a presence entry is text, or `{ id, nick }` (`id` marks "you").
+ * Conventions it reads (what examples/rooms.ts sends): a message is text (the
+ * server's own, e.g. "alice joined lobby"), or `{ from, text }` (what a member
+ * said: only these count as unread); a presence entry is text, or `{ id, nick }`
+ * (`id` marks "you").
  */
 import type { Client, ClientRoom, JsonValue, RoomData } from "polysocket/client";
 import { $, appendMessages, gapText, item } from "./dom.ts";
@@ -44,11 +46,11 @@ export function runRoomsView(client: Client, initial: readonly string[], nick: s
     $("online").replaceChildren(...online.map((info) => item(memberText(info, client.id), "member")));
   };
 
-  const add = (view: RoomView, text: string, kind: "message" | "notice") => {
+  const add = (view: RoomView, text: string, kind: "message" | "notice", said = false) => {
     const li = item(text, kind);
     view.log.push(li);
     if (view.room.name === current) appendMessages(li);
-    else if (kind === "message") {
+    else if (said) {
       view.unread++;
       badge(view);
     }
@@ -60,7 +62,7 @@ export function runRoomsView(client: Client, initial: readonly string[], nick: s
     const view: RoomView = { room, log: [], entry: roomEntry(name, show, () => room.leave()), unread: 0 };
     views.set(name, view);
     $("rooms").append(view.entry);
-    room.on("message", ({ data }) => add(view, messageText(data), "message"));
+    room.on("message", ({ data }) => add(view, messageText(data), "message", typeof data !== "string"));
     room.on("notice", ({ text }) => add(view, text, "notice"));
     room.on("gap", (gap) => add(view, gapText(gap), "notice"));
     room.on("presence", ({ online }) => {
@@ -73,13 +75,16 @@ export function runRoomsView(client: Client, initial: readonly string[], nick: s
       views.delete(name);
       onlineByRoom.delete(name);
       view.entry.remove();
-      if (reason) appendMessages(item(`Left ${name}: ${reason}`, "notice"));
       if (name === current) {
         current = undefined;
         const next = views.keys().next().value;
         if (next !== undefined) show(next);
         else $("room-title").textContent = "no room";
       }
+      // Said where the reader is now: in the room shown, or alone when none is left.
+      const shown = current === undefined ? undefined : views.get(current);
+      if (reason && shown) add(shown, `Left ${name}: ${reason}`, "notice");
+      else if (reason) appendMessages(item(`Left ${name}: ${reason}`, "notice"));
     });
     if (current === undefined) show(name);
   };
