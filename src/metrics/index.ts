@@ -21,5 +21,17 @@
  * @module
  */
 export type { MetricsObserver, RefusalReason } from "../core/observer.ts";
-export { openTelemetryMetrics } from "./opentelemetry.ts";
-export { type PrometheusMetrics, type PrometheusMetricsOptions, prometheusMetrics } from "./prometheus.ts";
+export {
+  type OpenTelemetryHistogram,
+  type OpenTelemetryInstrumentOptions,
+  type OpenTelemetryMeter,
+  type OpenTelemetryObservable,
+  type OpenTelemetryObservableResult,
+  openTelemetryMetrics,
+} from "./opentelemetry.ts";
+export {
+  type PrometheusMetrics,
+  type PrometheusMetricsOptions,
+  type PrometheusRegistry,
+  prometheusMetrics,
+} from "./prometheus.ts";

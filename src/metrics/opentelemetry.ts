@@ -1,13 +1,54 @@
 /**
  * The same instruments through the OpenTelemetry metrics API: observable
  * counters and up-down counters read from the tally at each collection, and
- * histograms for the room stores' durations. Only the API's types are
- * imported: the meter comes from the application's own SDK.
+ * histograms for the room stores' durations. The meter comes from the
+ * application's own SDK; it is typed structurally (the part of the API's
+ * `Meter` used here), so nothing of `@opentelemetry/api` is imported.
  */
-import type { Attributes, Meter, ObservableResult } from "@opentelemetry/api";
 import type { MetricsObserver } from "../core/observer.ts";
 import { COUNTED, type DurationInstrument, STORE_PUBLISH, STORE_READ_LAG } from "./instruments.ts";
 import { observerOf, Tally } from "./tally.ts";
+
+/** What the instruments are made with (the API's `MetricOptions`). */
+export interface OpenTelemetryInstrumentOptions {
+  /** The instrument's description. */
+  description?: string;
+  /** Its unit (UCUM), e.g. `By` or `s`. */
+  unit?: string;
+  /** Histogram bucket boundaries. */
+  advice?: { explicitBucketBoundaries?: number[] };
+}
+
+/** Where an observable instrument's callback reports (the API's `ObservableResult`). */
+export interface OpenTelemetryObservableResult {
+  /** Reports `value`, for `attributes` if given. */
+  observe(value: number, attributes?: Record<string, string>): void;
+}
+
+/** An observable counter or up-down counter (the API's `Observable`). */
+export interface OpenTelemetryObservable {
+  /** Runs `callback` at each collection. */
+  addCallback(callback: (result: OpenTelemetryObservableResult) => void): void;
+}
+
+/** A histogram (the API's `Histogram`). */
+export interface OpenTelemetryHistogram {
+  /** Records one value. */
+  record(value: number): void;
+}
+
+/** The part of `@opentelemetry/api`'s `Meter` that is used: any `Meter` of API 1.7 or later fits. */
+export interface OpenTelemetryMeter {
+  /** Makes an observable counter. */
+  createObservableCounter(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryObservable;
+  /** Makes an observable up-down counter. */
+  createObservableUpDownCounter(
+    name: string,
+    options?: OpenTelemetryInstrumentOptions,
+  ): OpenTelemetryObservable;
+  /** Makes a histogram. */
+  createHistogram(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryHistogram;
+}
 
 /**
  * OpenTelemetry metrics for polysocket servers, on `meter` (from your
@@ -24,7 +65,7 @@ import { observerOf, Tally } from "./tally.ts";
  * const server = new Server({ port: 8080, metrics: openTelemetryMetrics(metrics.getMeter("polysocket")) });
  * ```
  */
-export function openTelemetryMetrics(meter: Meter): MetricsObserver {
+export function openTelemetryMetrics(meter: OpenTelemetryMeter): MetricsObserver {
   if (typeof meter?.createObservableCounter !== "function") {
     throw new TypeError("openTelemetryMetrics(meter) needs an OpenTelemetry Meter");
   }
@@ -46,7 +87,7 @@ export function openTelemetryMetrics(meter: Meter): MetricsObserver {
 }
 
 function observe(
-  result: ObservableResult<Attributes>,
+  result: OpenTelemetryObservableResult,
   value: number | ReadonlyMap<string | number, number>,
   label: string | undefined,
 ): void {
@@ -54,7 +95,7 @@ function observe(
   else for (const [key, n] of value) result.observe(n, { [label as string]: String(key) });
 }
 
-function histogram(meter: Meter, spec: DurationInstrument): (seconds: number) => void {
+function histogram(meter: OpenTelemetryMeter, spec: DurationInstrument): (seconds: number) => void {
   const instrument = meter.createHistogram(spec.otel, {
     description: spec.help,
     unit: "s",

@@ -14,13 +14,25 @@ import {
 } from "./instruments.ts";
 import { observerOf, Tally } from "./tally.ts";
 
+/**
+ * What polysocket/metrics uses of a prom-client `Registry`, described
+ * structurally so its published types need no prom-client types: any
+ * prom-client 15 `Registry` fits.
+ */
+export interface PrometheusRegistry {
+  /** The exposition text of every metric registered. */
+  metrics(): Promise<string>;
+  /** The text's content type, `text/plain; version=0.0.4; charset=utf-8` by default. */
+  readonly contentType: string;
+}
+
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
   /**
-   * The registry to register the instruments in, e.g. prom-client's global
-   * `register` to serve them beside `collectDefaultMetrics()`. Default: a new one.
+   * A prom-client `Registry` to register the instruments in, e.g. prom-client's
+   * global `register` to serve them beside `collectDefaultMetrics()`. Default: a new one.
    */
-  registry?: Registry;
+  registry?: PrometheusRegistry;
   /** The path {@link PrometheusMetrics.onRequest} answers. Default `"/metrics"`. */
   path?: string;
 }
@@ -30,7 +42,7 @@ export interface PrometheusMetrics {
   /** Pass as the server's `metrics` option (one set of metrics may observe several servers). */
   readonly observer: MetricsObserver;
   /** The registry holding the instruments (`await registry.metrics()` is the exposition text). */
-  readonly registry: Registry;
+  readonly registry: PrometheusRegistry;
   /** Answers a scrape: the exposition text for GET, headers only for HEAD, 405 for any other method. */
   scrape(request?: Request): Promise<Response>;
   /** A server `onRequest`: scrapes on `path`, `undefined` (polysocket's own answer) elsewhere. */
@@ -55,7 +67,8 @@ export interface PrometheusMetrics {
  * ```
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
-  const registry = options.registry ?? new Registry();
+  // Typed structurally in the API; what prom-client's metrics register in is its own Registry.
+  const registry = (options.registry ?? new Registry()) as Registry;
   const path = options.path ?? "/metrics";
   if (typeof path !== "string" || !path.startsWith("/")) {
     throw new TypeError(`options.path must be a string starting with "/", got ${String(path)}`);
