@@ -17,6 +17,7 @@
  * --clients N (500), --size N (64), --warmup MS (3000), --measure MS (1500),
  * --quick (1 round, 50 clients, short windows; written to bench/results/quick-metrics).
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -83,8 +84,13 @@ const baseline = values.baseline;
 const name = baseline ? "baseline" : "results";
 /** What "on" and "off" are in this run. */
 const LABELS: Record<Side, string> = baseline
-  ? { on: "metrics off", off: `before metrics (${baseline})` }
+  ? { on: "metrics off", off: `before metrics (${commitOf(baseline)})` }
   : { on: "metrics on", off: "metrics off" };
+
+/** The short commit id checked out in `dir`. */
+function commitOf(dir: string): string {
+  return execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+}
 
 /** The server of one side: --baseline's "off" is DIR's bench server (ServerProcess starts files under bench/servers). */
 function launch(target: Target, side: Side): Launch {
