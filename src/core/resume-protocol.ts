@@ -60,7 +60,14 @@ export type ServerFrame =
   /** The publish with this `ref` is stored as message `seq`. */
   | { readonly type: "ack"; readonly room: string; readonly ref: Ref; readonly seq: number }
   /** The publish with this `ref` was not stored, and why. */
-  | { readonly type: "nack"; readonly room: string; readonly ref: Ref; readonly reason: string }
+  /** The publish with this `ref` was not stored, and why; with `retry`, sending it again may succeed. */
+  | {
+      readonly type: "nack";
+      readonly room: string;
+      readonly ref: Ref;
+      readonly reason: string;
+      readonly retry?: true;
+    }
   | { readonly type: "pong" };
 
 /** A client's name for one of its publishes, echoed in `ack`/`nack`: a number or a short string. */
@@ -76,6 +83,8 @@ export type ClientFrame =
   /**
    * A message for `room`: text, a JSON value, or (with `binary`) bytes in
    * base64. With `ref`, the server answers `ack` (stored) or `nack` (not).
+   * With `session` too (exactly once), `ref` is the message's number in that
+   * session for this room (1, 2, 3…): a repeat is acknowledged, not stored again.
    */
   | {
       readonly type: "publish";
@@ -83,6 +92,7 @@ export type ClientFrame =
       readonly data: Json;
       readonly binary?: true;
       readonly ref?: Ref;
+      readonly session?: string;
     }
   | { readonly type: "ping" };
 
@@ -138,12 +148,23 @@ function decodeJoin(frame: Record<string, unknown>): ClientFrame | undefined {
 function decodePublish(frame: Record<string, unknown>): ClientFrame | undefined {
   if (!isRoom(frame.room) || !("data" in frame)) return undefined;
   if (frame.ref !== undefined && !isRef(frame.ref)) return undefined;
-  const ref = frame.ref === undefined ? {} : { ref: frame.ref };
+  if (frame.session !== undefined && !(isSession(frame.session) && isCount(frame.ref))) return undefined;
+  const ref = {
+    ...(frame.ref === undefined ? {} : { ref: frame.ref }),
+    ...(frame.session === undefined ? {} : { session: frame.session }),
+  };
   if (frame.binary === undefined)
     return { type: "publish", room: frame.room, data: frame.data as Json, ...ref };
   if (frame.binary !== true || typeof frame.data !== "string") return undefined;
   return { type: "publish", room: frame.room, data: frame.data, binary: true, ...ref };
 }
+
+/** A client session's id: 1 to 64 URL-safe characters. */
+export function isSession(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(value);
+}
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
 /** A `ref`: a safe integer or a string of at most 64 characters. */
 export function isRef(value: unknown): value is Ref {
@@ -193,7 +214,10 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
     case "ack":
       return isRoom(frame.room) && isRef(frame.ref) && isSeq(frame.seq) ? (frame as ServerFrame) : undefined;
     case "nack":
-      return isRoom(frame.room) && isRef(frame.ref) && typeof frame.reason === "string"
+      return isRoom(frame.room) &&
+        isRef(frame.ref) &&
+        typeof frame.reason === "string" &&
+        (frame.retry === undefined || frame.retry === true)
         ? (frame as ServerFrame)
         : undefined;
     case "pong":

@@ -10,7 +10,7 @@ import type { Connection } from "../../src/core/connection.ts";
 import { MemoryRoomStore } from "../../src/core/rooms/memory-store.ts";
 import type { RoomsOptions } from "../../src/core/rooms/options.ts";
 import { Rooms } from "../../src/core/rooms/rooms.ts";
-import type { RoomListener, RoomStore } from "../../src/core/rooms/store.ts";
+import { OUT_OF_ORDER, type RoomListener, type RoomStore } from "../../src/core/rooms/store.ts";
 import { type FakePeer, FakeServer, texts, until, WIRES, type WireKind } from "./fake-runtime.ts";
 
 type Frame = Record<string, unknown>;
@@ -270,6 +270,64 @@ for (const kind of WIRES) {
       expect(frames(a).find((f) => f.type === "notice")).toEqual({ type: "notice", text: "malformed frame" });
     });
 
+    test("exactly once: a session's numbered publishes are stored once each, repeats (from any connection) acknowledged", async () => {
+      const { rooms, server } = await roomsServer(kind, {
+        onPublish: (_conn, _room, data) => {
+          if (data === "refused") throw new Error("not this one");
+          return data;
+        },
+      });
+      const first = await server.connect();
+      send(server, first.conn, { type: "join", room: "once" });
+      await until(() => inRoom(first, "once").some((f) => f.type === "joined"), "joined");
+      const publish = (peer: FakePeer, n: number, data = `m${n}`) =>
+        send(server, peer.conn, { type: "publish", room: "once", data, ref: n, session: "S1" });
+      const answers = (peer: FakePeer) => frames(peer).filter((f) => f.type === "ack" || f.type === "nack");
+      for (const n of [1, 2, 3]) publish(first, n);
+      publish(first, 4, "refused");
+      publish(first, 5);
+      publish(first, 7); // skips 6
+      await until(() => answers(first).length === 6, "six answers");
+      expect(answers(first)).toEqual([
+        { type: "ack", room: "once", ref: 1, seq: 1 },
+        { type: "ack", room: "once", ref: 2, seq: 2 },
+        { type: "ack", room: "once", ref: 3, seq: 3 },
+        { type: "nack", room: "once", ref: 4, reason: "not this one" },
+        { type: "ack", room: "once", ref: 5, seq: 4 },
+        {
+          type: "nack",
+          room: "once",
+          ref: 7,
+          reason: "out of order: message 7 of its session came before 6",
+          retry: true,
+        },
+      ]);
+      // The connection drops; the client resends what it has no ack for, on a new connection.
+      server.peerClose(first.conn);
+      const again = await server.connect();
+      publish(again, 3); // before the rejoin: not in the room yet
+      await until(() => answers(again).length === 1, "the early resend's answer");
+      expect(answers(again)[0]).toEqual({
+        type: "nack",
+        room: "once",
+        ref: 3,
+        reason: "not in this room",
+        retry: true,
+      });
+      const { epoch } = inRoom(first, "once").find((f) => f.type === "joined")!;
+      send(server, again.conn, { type: "join", room: "once", epoch, seq: 4 });
+      await until(() => inRoom(again, "once").some((f) => f.type === "joined"), "rejoined");
+      for (const n of [3, 4, 5, 6]) publish(again, n);
+      await until(() => answers(again).length === 5, "four more answers");
+      expect(answers(again).slice(1)).toEqual([
+        { type: "ack", room: "once", ref: 3, seq: 3 },
+        { type: "ack", room: "once", ref: 4, seq: 0 }, // refused before: its number is used up
+        { type: "ack", room: "once", ref: 5, seq: 4 },
+        { type: "ack", room: "once", ref: 6, seq: 5 },
+      ]);
+      expect(rooms.get("once")!.history.map((entry) => entry.data)).toEqual(["m1", "m2", "m3", "m5", "m6"]);
+    });
+
     test("rooms open on the first member and are released when the last leaves; history stays in the store", async () => {
       const opened: string[] = [];
       const released: string[] = [];
@@ -368,5 +426,30 @@ describe("MemoryRoomStore", () => {
     server.peerClose(a.conn);
     await until(() => rooms.names.length === 0, "every room released");
     await until(() => store.size === 1, "only the room with history left in the store");
+  });
+});
+
+describe("MemoryRoomStore and origins", () => {
+  const listener: RoomListener = {
+    message: () => undefined,
+    presence: () => undefined,
+    orphaned: () => undefined,
+    restarted: () => undefined,
+    revived: () => undefined,
+  };
+  const limits = { historyLimit: 10, maxAge: undefined };
+
+  test("repeats resolve with the seq first given, per session and per room; a skipped number is out of order", async () => {
+    const store = new MemoryRoomStore();
+    await store.open("a", limits, listener);
+    await store.open("b", limits, listener);
+    expect(await store.append("a", "x", undefined, { session: "S", n: 1 })).toBe(1);
+    expect(await store.append("a", "y", undefined, { session: "T", n: 1 })).toBe(2);
+    expect(await store.append("b", "z", undefined, { session: "S", n: 1 })).toBe(1);
+    expect(await store.append("a", "x again", undefined, { session: "S", n: 1 })).toBe(1);
+    expect(await store.append("a", undefined, undefined, { session: "S", n: 2 })).toBe(0); // handled, not stored
+    const skipped = store.append("a", "w", undefined, { session: "S", n: 9 });
+    await expect(skipped).rejects.toMatchObject({ code: OUT_OF_ORDER, expected: 3 });
+    expect((await store.open("a", limits, listener)).history.map((entry) => entry.data)).toEqual(["x", "y"]);
   });
 });

@@ -7,7 +7,7 @@ import type { Connection } from "../connection.ts";
 import { encodeFrame, type Ref } from "../resume-protocol.ts";
 import { MAX_JSON_DEPTH, shallowEnough } from "./frames.ts";
 import type { Room } from "./room.ts";
-import type { RoomData } from "./store.ts";
+import type { Origin, RoomData } from "./store.ts";
 
 /** What the application's hook makes of a member's publish. */
 export type PublishHook = (
@@ -16,11 +16,12 @@ export type PublishHook = (
   data: RoomData,
 ) => RoomData | undefined | Promise<RoomData | undefined>;
 
-/** One publish being handled: who sent it, to which room, under which ref. */
+/** One publish being handled: who sent it, to which room, under which ref (and session, for exactly once). */
 interface Sent {
   readonly conn: Connection;
   readonly room: string;
   readonly ref: Ref | undefined;
+  readonly origin: Origin | undefined;
 }
 
 /** The publishes of every member of a `Rooms`; see the module documentation. */
@@ -34,11 +35,24 @@ export class Publishes {
   }
 
   /** Handles `data` sent by `conn` to `room` (`undefined` if it is not a member there). */
-  take(conn: Connection, name: string, room: Room | undefined, data: RoomData | undefined, ref?: Ref): void {
-    const sent: Sent = { conn, room: name, ref };
-    const refusal = refusalOf(conn, room, data);
-    if (refusal !== undefined || room === undefined || data === undefined) {
-      this.#refused(sent, refusal ?? "malformed frame");
+  take(
+    conn: Connection,
+    name: string,
+    room: Room | undefined,
+    data: RoomData | undefined,
+    ref?: Ref,
+    session?: string,
+  ): void {
+    const origin = session === undefined ? undefined : { session, n: ref as number };
+    const sent: Sent = { conn, room: name, ref, origin };
+    if (room === undefined || !room.has(conn)) {
+      // After a reconnect, a resend can come before the rejoin: it may be sent again once joined.
+      this.#refused(sent, "not in this room", origin !== undefined);
+      return;
+    }
+    const refusal = refusalOf(data);
+    if (refusal !== undefined || data === undefined) {
+      this.#refusedInRoom(sent, room, refusal ?? "malformed frame");
       return;
     }
     const prior = this.#tails.get(conn);
@@ -54,7 +68,7 @@ export class Publishes {
     try {
       result = this.#hook(conn, room, data);
     } catch (error) {
-      this.#failed(sent, error);
+      this.#failed(sent, room, error);
       return;
     }
     // A synchronous hook stores at once: appends reach the store in the order they came.
@@ -73,7 +87,7 @@ export class Publishes {
     const tail: Promise<void> = pending
       .then(
         (stored) => this.#store(sent, room, stored),
-        (error) => this.#failed(sent, error),
+        (error) => this.#failed(sent, room, error),
       )
       .finally(() => {
         if (this.#tails.get(conn) === tail) this.#tails.delete(conn);
@@ -83,38 +97,65 @@ export class Publishes {
 
   #store(sent: Sent, room: Room, stored: RoomData | undefined): void {
     if (stored === undefined) {
-      if (sent.ref !== undefined) this.#nack(sent, "dropped by the server");
+      // Dropped on purpose: silently, unless the sender waits for an answer.
+      if (sent.ref !== undefined) this.#refusedInRoom(sent, room, "dropped by the server");
       return;
     }
     try {
       checkData(stored); // what the hook returned
     } catch (error) {
-      this.#failed(sent, error);
+      this.#refusedInRoom(sent, room, (error as Error).message);
       return;
     }
-    room.publish(stored).then(
-      (seq) => {
-        if (sent.ref !== undefined) this.#send(sent, { type: "ack", room: sent.room, ref: sent.ref, seq });
-      },
-      (error) => this.#failed(sent, error),
+    const storing = sent.origin ? room.publishOnce(stored, sent.origin) : room.publish(stored);
+    storing.then(
+      (seq) => this.#ack(sent, seq),
+      (error) => this.#notStored(sent, error),
     );
   }
 
-  /** Not stored: the hook or the store refused it. */
-  #failed(sent: Sent, error: unknown): void {
+  /** The hook refused it (it threw). */
+  #failed(sent: Sent, room: Room, error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
-    if (sent.ref !== undefined) this.#nack(sent, reason);
-    else this.#notice(sent, `Message not delivered: ${reason}`);
+    if (sent.ref === undefined) this.#notice(sent, `Message not delivered: ${reason}`);
+    else this.#refusedInRoom(sent, room, reason);
   }
 
-  /** Not taken at all (malformed, not a member). */
-  #refused(sent: Sent, reason: string): void {
-    if (sent.ref !== undefined) this.#nack(sent, reason);
+  /**
+   * Refused for good in a room. A message sent exactly once still uses up its
+   * number (recorded as handled), so that the session's next one is in order.
+   */
+  #refusedInRoom(sent: Sent, room: Room, reason: string): void {
+    if (sent.origin === undefined) {
+      this.#refused(sent, reason, false);
+      return;
+    }
+    room.publishOnce(undefined, sent.origin).then(
+      () => this.#refused(sent, reason, false),
+      (error) => this.#notStored(sent, error),
+    );
+  }
+
+  /** The store did not take it (unreachable, out of order): sending it again may work. */
+  #notStored(sent: Sent, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (sent.ref === undefined) this.#notice(sent, `Message not delivered: ${reason}`);
+    else this.#nack(sent, reason, true);
+  }
+
+  /** Not taken: a nack with a ref, a notice without. */
+  #refused(sent: Sent, reason: string, retry: boolean): void {
+    if (sent.ref !== undefined) this.#nack(sent, reason, retry);
     else this.#notice(sent, reason);
   }
 
-  #nack(sent: Sent, reason: string): void {
-    this.#send(sent, { type: "nack", room: sent.room, ref: sent.ref!, reason });
+  #ack(sent: Sent, seq: number): void {
+    if (sent.ref !== undefined) this.#send(sent, { type: "ack", room: sent.room, ref: sent.ref, seq });
+  }
+
+  #nack(sent: Sent, reason: string, retry: boolean): void {
+    const frame = { type: "nack", room: sent.room, ref: sent.ref!, reason } as const;
+    this.#send(sent, retry ? { ...frame, retry: true } : frame);
   }
 
   #notice(sent: Sent, text: string): void {
@@ -126,11 +167,10 @@ export class Publishes {
   }
 }
 
-/** Why a publish cannot be taken at all, or `undefined` if it can. */
-function refusalOf(conn: Connection, room: Room | undefined, data: RoomData | undefined): string | undefined {
+/** Why a member's publish cannot be taken at all, or `undefined` if it can. */
+function refusalOf(data: RoomData | undefined): string | undefined {
   if (data === undefined) return "malformed frame";
   if (!shallowEnough(data)) return `malformed frame: nested deeper than ${MAX_JSON_DEPTH} levels`;
-  if (room === undefined || !room.has(conn)) return "not in this room";
   return undefined;
 }
 

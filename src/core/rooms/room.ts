@@ -11,6 +11,7 @@ import type { ResumePoint, ServerFrame } from "../resume-protocol.ts";
 import { type MemberKind, messageFrame, plainPayload, roomFrame } from "./frames.ts";
 import type {
   Member,
+  Origin,
   PresenceChange,
   RetentionLimits,
   RoomData,
@@ -148,6 +149,15 @@ export class Room {
    */
   publish(data: RoomData): Promise<number> {
     return this.#track(this.#store.append(this.name, data));
+  }
+
+  /**
+   * A client's message, exactly once: stored unless its `origin` was stored
+   * before (then it resolves with the seq it got). Without `data`, the number
+   * is only recorded as handled (the server refused that message).
+   */
+  publishOnce(data: RoomData | undefined, origin: Origin): Promise<number> {
+    return this.#track(this.#store.append(this.name, data, undefined, origin));
   }
 
   /**

@@ -173,7 +173,7 @@ export class Rooms {
         return;
       case "publish": {
         const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
-        this.#publishes.take(conn, frame.room, this.#open.get(frame.room), data, frame.ref);
+        this.#publishes.take(conn, frame.room, this.#open.get(frame.room), data, frame.ref, frame.session);
       }
     }
   }

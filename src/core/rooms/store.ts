@@ -49,6 +49,25 @@ export interface PresenceChange {
   readonly leave?: string;
 }
 
+/**
+ * Who sent a message, for exactly-once delivery from clients: the sender's
+ * session (random, one per client) and the message's number in that session
+ * for this room, 1, 2, 3… in the order sent.
+ */
+export interface Origin {
+  readonly session: string;
+  readonly n: number;
+}
+
+/** The `code` of the error an `append` with an {@link Origin} rejects with when `n` skips numbers. */
+export const OUT_OF_ORDER = "POLYSOCKET_OUT_OF_ORDER";
+
+/** How long a store remembers a session after its last message, at least, in ms (a day). */
+export const SESSION_TTL = 24 * 60 * 60 * 1000;
+
+/** How many of a session's latest numbers a store remembers the sequence numbers of, at least. */
+export const SESSION_WINDOW = 1024;
+
 /** How much of a room's stream a store keeps. */
 export interface RetentionLimits {
   /** Messages kept for newcomers and resuming members; the oldest go first. */
@@ -106,8 +125,19 @@ export interface RoomStore {
    * was not stored. Bytes are taken before it returns (the caller may reuse
    * its buffer). Without `data`, only `change` is applied (resolves 0). A
    * leave of a member that is not online (announced already) stores nothing and resolves with 0.
+   *
+   * With `origin` (a client's message, exactly once), atomically with the rest:
+   * - `origin.n` at or below the last number stored for that session in this
+   *   room: a repeat; nothing is stored, and it resolves with the sequence
+   *   number the message got (0 if it was skipped, or is older than the last
+   *   {@link SESSION_WINDOW} numbers);
+   * - the next number: stored (without `data`: only recorded as handled, a
+   *   message the server refused), resolving as without `origin`;
+   * - a number further on: rejects with an error whose `code` is
+   *   {@link OUT_OF_ORDER} and whose `expected` is the number due (the
+   *   client resends from there). Sessions are remembered {@link SESSION_TTL} after their last message.
    */
-  append(room: string, data: RoomData | undefined, change?: PresenceChange): Promise<number>;
+  append(room: string, data: RoomData | undefined, change?: PresenceChange, origin?: Origin): Promise<number>;
   /** Stops serving `room` in this process (no more listener calls for it). */
   release(room: string): Promise<void>;
   /** Releases every room and what the store holds (connections, timers). */
