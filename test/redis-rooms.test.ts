@@ -2,15 +2,18 @@
  * `polysocket/redis`'s RedisRoomStore: the store contract (test/store-suite.ts)
  * on a real Redis, then what only a shared store does: connections per
  * process, dead processes, Redis restarting empty, stores in Node, Bun and Deno
- * processes on one Redis. (A real Redis Cluster: test/redis-cluster.test.ts.)
+ * processes on one Redis, and all of it on a real Redis Cluster of three masters.
  * Skips with one line without Redis, fails instead when CI requires it
  * (POLYSOCKET_REQUIRE_REDIS=1).
  */
 import { Buffer } from "node:buffer";
+import { Cluster } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import type { RoomStore } from "../src/core/rooms/store.ts";
 import { RedisRoomStore } from "../src/redis/index.ts";
+import { roomKeys } from "../src/redis/keys.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import { redisUnavailable, TestRedis } from "./harness/redis.ts";
+import { redisUnavailable, TestRedis, TestRedisCluster } from "./harness/redis.ts";
 import { RUNTIMES, type Runtime } from "./harness/runtimes.ts";
 import { freshRoom, RecordingListener, storeSuite } from "./store-suite.ts";
 
@@ -121,6 +124,39 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
       expect(listeners.map((l) => l.messages[0]!.data)).toEqual(names.map((_, n) => `to ${n}`));
     } finally {
       await store.close();
+    }
+  });
+
+  test("the subscriber connections cut mid-stream: messages and presence-only changes heard once each, in order, after the reconnection", async () => {
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => RedisRoomStore.connect({ url: redis.url, onError: quiet })),
+    );
+    try {
+      const room = freshRoom("cut");
+      const heard = new RecordingListener();
+      await a.open(room, LIMITS, new RecordingListener());
+      await b.open(room, LIMITS, heard);
+      const appends: Promise<number>[] = [];
+      for (let n = 0; n < 30; n++) {
+        if (n === 10) {
+          const killed = await redis.inspect().call("CLIENT", "KILL", "TYPE", "pubsub");
+          expect(Number(killed), "both subscribers cut").toBe(2);
+        }
+        appends.push(a.append(room, `m${n}`));
+        if (n % 3 === 0) appends.push(a.append(room, undefined, { join: { id: `p${n}`, info: n } }));
+      }
+      await Promise.all(appends);
+      await heard.untilMessages(30);
+      await heard.until((h) => h.filter((x) => x.kind === "presence").length >= 10, "10 joins");
+      expect(heard.messages.map((e) => e.data)).toEqual(Array.from({ length: 30 }, (_, n) => `m${n}`));
+      expect(heard.messages.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, n) => n + 1));
+      const joins = heard.heard.flatMap((h) =>
+        h.kind === "presence" && h.change.join ? [h.change.join.id] : [],
+      );
+      expect([...joins].sort()).toEqual(Array.from({ length: 10 }, (_, k) => `p${k * 3}`).sort());
+      expect(heard.heard.filter((h) => h.kind === "presence" && h.change.leave !== undefined)).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
@@ -293,3 +329,116 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     }
   });
 });
+
+describe.skipIf(unavailable !== undefined || process.env.REDIS_URL !== undefined)(
+  "[redis-cluster] RedisRoomStore on a Redis Cluster of three masters",
+  () => {
+    let cluster: TestRedisCluster;
+    let clients = 0;
+    beforeAll(async () => {
+      cluster = await TestRedisCluster.start();
+    });
+    afterAll(() => cluster?.dispose());
+
+    /** A store on an ioredis Cluster client of its own (named, to find its connections), closed with it. */
+    const connect = async (): Promise<{ store: RedisRoomStore; name: string; close(): Promise<void> }> => {
+      const name = `cluster-test-${process.pid}-${++clients}`;
+      const client = new Cluster(cluster.nodes, { redisOptions: { connectionName: name } });
+      const store = await RedisRoomStore.connect({ redis: client, onError: quiet });
+      return {
+        store,
+        name,
+        close: async () => {
+          await store.close();
+          await client.quit();
+        },
+      };
+    };
+
+    storeSuite("redis-cluster", () => ({
+      open: async (): Promise<RoomStore> => {
+        const { store, close } = await connect();
+        return {
+          open: (room, limits, listener) => store.open(room, limits, listener),
+          append: (room, data, change) => store.append(room, data, change),
+          release: (room) => store.release(room),
+          close,
+        };
+      },
+      shared: true,
+    }));
+
+    test("rooms on every master, appends from two stores, the subscribers cut mid-stream: every message heard once, in order, by both; 1 connection per master + 1 subscriber per store", async () => {
+      // Three rooms, one on each master.
+      const rooms = new Map<number, string>();
+      for (let n = 0; rooms.size < 3; n++) {
+        const room = freshRoom(`cluster-${n}`);
+        const master = await cluster.masterOf(roomKeys("polysocket", room).stream);
+        if (!rooms.has(master)) rooms.set(master, room);
+        expect(n, "room names over three masters within 200 tries").toBeLessThan(200);
+      }
+      const names = [...rooms.values()];
+      const stores = [await connect(), await connect()];
+      try {
+        const heard = stores.map(() => names.map(() => new RecordingListener()));
+        for (const [s, { store }] of stores.entries()) {
+          for (const [r, room] of names.entries()) await store.open(room, LIMITS, heard[s]![r]!);
+        }
+        // Connections: each store has one command connection per master and one subscriber, on one node.
+        for (const { name } of stores) {
+          const perNode = await Promise.all(
+            cluster.ports.map(async (port) =>
+              String(await cluster.node(port).client("LIST"))
+                .split("\n")
+                .filter((line) => line.includes(` name=${name} `)),
+            ),
+          );
+          const counts = perNode.map((lines) => lines.length);
+          expect(
+            counts.every((count) => count >= 1 && count <= 2),
+            `connections per node: ${counts}`,
+          ).toBe(true);
+          expect(counts.reduce((a, b) => a + b)).toBe(4);
+          expect(perNode.flat().filter((line) => / flags=P /.test(line))).toHaveLength(1);
+        }
+        const burst = (from: number, to: number) =>
+          Promise.all(
+            stores.flatMap(({ store }, s) =>
+              names.map(async (room) => {
+                for (let n = from; n < to; n++) await store.append(room, `s${s} ${n}`);
+              }),
+            ),
+          );
+        await burst(0, 10);
+        // Cut every subscriber connection; the stores reconnect and catch up from the streams.
+        const killed = await Promise.all(
+          cluster.ports.map((port) => cluster.node(port).call("CLIENT", "KILL", "TYPE", "pubsub")),
+        );
+        expect(
+          killed.map(Number).reduce((a, b) => a + b),
+          "both stores' subscribers cut",
+        ).toBe(2);
+        await burst(10, 20);
+        for (const listeners of heard) {
+          for (const [r, listener] of listeners.entries()) {
+            await listener.untilMessages(40);
+            const seqs = listener.messages.map((e) => e.seq);
+            expect(seqs, `room ${names[r]}`).toEqual(Array.from({ length: 40 }, (_, n) => n + 1));
+          }
+        }
+        for (const [r] of names.entries()) {
+          expect(heard[1]![r]!.messages).toEqual(heard[0]![r]!.messages);
+          const texts = heard[0]![r]!.messages.map((e) => e.data as string);
+          for (const s of [0, 1]) {
+            // Each store's own messages in the order it sent them.
+            expect(texts.filter((t) => t.startsWith(`s${s} `))).toEqual(
+              Array.from({ length: 20 }, (_, n) => `s${s} ${n}`),
+            );
+          }
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+  },
+);

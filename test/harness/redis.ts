@@ -119,6 +119,121 @@ export class TestRedis {
   }
 }
 
+/**
+ * A throwaway Redis Cluster of three masters (no replicas), each a
+ * `redis-server --cluster-enabled yes` on a free loopback port with its config
+ * and data in a temporary directory, joined by `redis-cli --cluster create`.
+ */
+export class TestRedisCluster {
+  readonly ports: readonly number[];
+  readonly #dir = mkdtempSync(join(tmpdir(), "polysocket-cluster-"));
+  readonly #children: ChildProcess[] = [];
+  readonly #inspectors = new Map<number, Redis>();
+
+  private constructor(ports: number[]) {
+    this.ports = ports;
+  }
+
+  /** Starts three masters and creates the cluster; resolves once every node reports `cluster_state:ok`. */
+  static async start(): Promise<TestRedisCluster> {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const cluster = new TestRedisCluster(ports);
+    try {
+      await Promise.all(ports.map((port) => cluster.#startNode(port)));
+      const create = spawnSync(
+        "redis-cli",
+        ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-yes"],
+        { encoding: "utf8", timeout: 20_000 },
+      );
+      if (create.status !== 0)
+        throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`);
+      const deadline = Date.now() + 20_000;
+      for (const port of ports) {
+        for (;;) {
+          const info = String(await cluster.node(port).cluster("INFO"));
+          if (info.includes("cluster_state:ok")) break;
+          if (Date.now() > deadline)
+            throw new Error(`node ${port} never reported cluster_state:ok:\n${info}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      return cluster;
+    } catch (error) {
+      await cluster.dispose();
+      throw error;
+    }
+  }
+
+  /** The startup nodes for an ioredis `Cluster`. */
+  get nodes(): { host: string; port: number }[] {
+    return this.ports.map((port) => ({ host: "127.0.0.1", port }));
+  }
+
+  /** A plain connection of the test's own to one node (opened once). */
+  node(port: number): Redis {
+    let inspector = this.#inspectors.get(port);
+    if (!inspector) {
+      inspector = new Redis({ host: "127.0.0.1", port, maxRetriesPerRequest: 1 });
+      this.#inspectors.set(port, inspector);
+    }
+    return inspector;
+  }
+
+  /** The port of the master that serves `key`'s slot. */
+  async masterOf(key: string): Promise<number> {
+    const first = this.node(this.ports[0]!);
+    const slot = Number(await first.cluster("KEYSLOT", key));
+    const ranges = (await first.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
+    const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+    if (!range) throw new Error(`no master serves slot ${slot}`);
+    return range[2][1];
+  }
+
+  /** Stops every node and removes their files. */
+  async dispose(): Promise<void> {
+    for (const inspector of this.#inspectors.values()) inspector.disconnect();
+    await Promise.all(
+      this.#children.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        return exited;
+      }),
+    );
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  async #startNode(port: number): Promise<void> {
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    args.push("--cluster-enabled", "yes", "--cluster-config-file", join(this.#dir, `nodes-${port}.conf`));
+    // The bus port defaults to port + 10000, which may be taken (or past 65535): ask for a free one.
+    args.push("--cluster-port", String(await freePort()));
+    args.push("--dir", this.#dir, "--dbfilename", `dump-${port}.rdb`);
+    const child = spawn(redisServerBinary()!, args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.#children.push(child);
+    await readyToAccept(child);
+  }
+}
+
+/** Resolves once `child` (a redis-server) logs that it accepts connections. */
+function readyToAccept(child: ChildProcess): Promise<void> {
+  let output = "";
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+    child.stdout!.on("data", (chunk) => {
+      output += chunk;
+      if (output.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
