@@ -68,6 +68,8 @@ export type ServerFrame =
       readonly reason: string;
       readonly retry?: true;
     }
+  /** The answer to the client's `request` with this `id`: its `data`, or the `error` the handler threw. */
+  | { readonly type: "response"; readonly id: Ref; readonly data?: Json; readonly error?: string }
   | { readonly type: "pong" };
 
 /** A client's name for one of its publishes, echoed in `ack`/`nack`: a number or a short string. */
@@ -94,6 +96,8 @@ export type ClientFrame =
       readonly ref?: Ref;
       readonly session?: string;
     }
+  /** A call of the server's `respond` handler; answered by a `response` with the same `id`. */
+  | { readonly type: "request"; readonly id: Ref; readonly data: Json }
   | { readonly type: "ping" };
 
 /** One frame as the text that goes on the wire. */
@@ -133,6 +137,10 @@ export function decodeClientFrame(text: string): ClientFrame | undefined {
       return isRoom(frame.room) ? { type: "leave", room: frame.room } : undefined;
     case "publish":
       return decodePublish(frame);
+    case "request":
+      return isRef(frame.id) && "data" in frame
+        ? { type: "request", id: frame.id, data: frame.data as Json }
+        : undefined;
     default:
       return undefined;
   }
@@ -218,6 +226,10 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
         isRef(frame.ref) &&
         typeof frame.reason === "string" &&
         (frame.retry === undefined || frame.retry === true)
+        ? (frame as ServerFrame)
+        : undefined;
+    case "response":
+      return isRef(frame.id) && (frame.error === undefined || typeof frame.error === "string")
         ? (frame as ServerFrame)
         : undefined;
     case "pong":

@@ -328,6 +328,40 @@ for (const kind of WIRES) {
       expect(rooms.get("once")!.history.map((entry) => entry.data)).toEqual(["m1", "m2", "m3", "m5", "m6"]);
     });
 
+    test("requests: respond's value, its async value, its throw and a value that is not JSON come back by id", async () => {
+      const { server } = await roomsServer(kind, {
+        respond: async (conn, data) => {
+          const { op } = data as { op: string };
+          if (op === "whoami") return conn.id;
+          if (op === "later") return await Promise.resolve({ done: true });
+          if (op === "bigint") return { n: 1n } as never;
+          if (op === "nothing") return undefined;
+          throw new Error(`no such op: ${op}`);
+        },
+      });
+      const a = await server.connect();
+      const ops = ["whoami", "later", "bigint", "nothing", "fly"];
+      ops.forEach((op, i) => send(server, a.conn, { type: "request", id: i, data: { op } }));
+      const responses = () => frames(a).filter((f) => f.type === "response");
+      await until(() => responses().length === ops.length, "five responses");
+      expect(responses().sort((x, y) => (x.id as number) - (y.id as number))).toEqual([
+        { type: "response", id: 0, data: a.conn.id },
+        { type: "response", id: 1, data: { done: true } },
+        { type: "response", id: 2, error: "Do not know how to serialize a BigInt" },
+        { type: "response", id: 3 },
+        { type: "response", id: 4, error: "no such op: fly" },
+      ]);
+      const { server: bare } = await roomsServer(kind);
+      const b = await bare.connect();
+      send(bare, b.conn, { type: "request", id: "x", data: null });
+      await until(() => frames(b).some((f) => f.type === "response"), "a response");
+      expect(frames(b).find((f) => f.type === "response")).toEqual({
+        type: "response",
+        id: "x",
+        error: "this server answers no requests",
+      });
+    });
+
     test("rooms open on the first member and are released when the last leaves; history stays in the store", async () => {
       const opened: string[] = [];
       const released: string[] = [];

@@ -33,6 +33,12 @@ export interface RoomsOptions {
     room: Room,
     data: RoomData,
   ) => RoomData | undefined | Promise<RoomData | undefined>;
+  /**
+   * Answers a client's `request(data)` (RPC over the same connection): what it
+   * returns (or resolves to) goes back as the response's data; what it throws,
+   * as the response's error. Default: none (requests are answered with an error).
+   */
+  respond?: (conn: Connection, data: JsonValue) => JsonValue | undefined | Promise<JsonValue | undefined>;
   /** Rooms one connection may be in at once; a join past it is refused. Default 100. */
   maxRoomsPerConnection?: number;
   /** Where a store's refusals of notices, and hooks that throw, are reported. Default `console.error`. */
@@ -49,6 +55,7 @@ export interface ResolvedRoomsOptions {
   readonly leaveNotice: RoomsOptions["leaveNotice"];
   readonly canJoin: NonNullable<RoomsOptions["canJoin"]>;
   readonly onPublish: NonNullable<RoomsOptions["onPublish"]>;
+  readonly respond: RoomsOptions["respond"];
   readonly maxRoomsPerConnection: number;
   readonly onError: (error: unknown) => void;
 }
@@ -62,11 +69,20 @@ const NAMES: readonly (keyof RoomsOptions)[] = [
   "leaveNotice",
   "canJoin",
   "onPublish",
+  "respond",
   "maxRoomsPerConnection",
   "onError",
 ];
 
-const FUNCTIONS = ["presence", "joinNotice", "leaveNotice", "canJoin", "onPublish", "onError"] as const;
+const FUNCTIONS = [
+  "presence",
+  "joinNotice",
+  "leaveNotice",
+  "canJoin",
+  "onPublish",
+  "respond",
+  "onError",
+] as const;
 
 /** Checks `options` (`TypeError` naming the bad one) and fills in the defaults. */
 export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions {
@@ -97,6 +113,7 @@ export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions
     leaveNotice: options.leaveNotice,
     canJoin: options.canJoin ?? (() => true),
     onPublish: options.onPublish ?? ((_conn, _room, data) => data),
+    respond: options.respond,
     maxRoomsPerConnection,
     onError: options.onError ?? console.error,
   };

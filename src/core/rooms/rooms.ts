@@ -12,12 +12,13 @@ import {
   encodeFrame,
   fromBase64,
   isRoom,
+  type Ref,
   type ResumePoint,
 } from "../resume-protocol.ts";
 import { type ResolvedRoomsOptions, type RoomsOptions, resolveRoomsOptions } from "./options.ts";
 import { checkData, Publishes } from "./publishes.ts";
 import { Room, type RoomPolicy } from "./room.ts";
-import type { RoomData } from "./store.ts";
+import type { JsonValue, RoomData } from "./store.ts";
 
 /** The rooms of a server (or of several); see the module documentation. */
 export class Rooms {
@@ -171,10 +172,41 @@ export class Rooms {
       case "leave":
         if (this.leave(conn, frame.room)) conn.send(encodeFrame({ type: "left", room: frame.room }));
         return;
+      case "request":
+        this.#respond(conn, frame.id, frame.data);
+        return;
       case "publish": {
         const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
         this.#publishes.take(conn, frame.room, this.#open.get(frame.room), data, frame.ref, frame.session);
       }
+    }
+  }
+
+  /** Runs the `respond` handler; its result or error goes back as the `response`. */
+  #respond(conn: Connection, id: Ref, data: JsonValue): void {
+    const { respond } = this.#options;
+    const answer = (result: JsonValue | undefined) => {
+      try {
+        conn.send(
+          encodeFrame(
+            result === undefined ? { type: "response", id } : { type: "response", id, data: result },
+          ),
+        );
+      } catch (error) {
+        refuse(error); // not JSON (a BigInt, a cycle)
+      }
+    };
+    const refuse = (error: unknown) =>
+      conn.send(
+        encodeFrame({ type: "response", id, error: error instanceof Error ? error.message : String(error) }),
+      );
+    if (respond === undefined) return void refuse("this server answers no requests");
+    try {
+      const result = respond(conn, data);
+      if (result instanceof Promise) result.then(answer, refuse);
+      else answer(result);
+    } catch (error) {
+      refuse(error);
     }
   }
 
