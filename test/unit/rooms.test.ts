@@ -341,7 +341,7 @@ for (const kind of WIRES) {
       });
       const a = await server.connect();
       const ops = ["whoami", "later", "bigint", "nothing", "fly"];
-      ops.forEach((op, i) => send(server, a.conn, { type: "request", id: i, data: { op } }));
+      for (const [i, op] of ops.entries()) send(server, a.conn, { type: "request", id: i, data: { op } });
       const responses = () => frames(a).filter((f) => f.type === "response");
       await until(() => responses().length === ops.length, "five responses");
       expect(responses().sort((x, y) => (x.id as number) - (y.id as number))).toEqual([
