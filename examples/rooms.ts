@@ -16,8 +16,8 @@
  * as `polysocket/redis`'s rooms store; this example does not use it yet.)
  */
 import { type Connection, Rooms, Server } from "polysocket";
-import { bundleChatPage } from "../src/cli/page/bundle.ts";
-import { chatPageHandler } from "../src/cli/page/handler.ts";
+// The chat page's factory; from the sources it bundles the page's script with esbuild at start.
+import { chatPage } from "../src/cli/page/serve.ts";
 
 /** The demo's accounts, token → nickname. A real application checks a session or a signed token here. */
 const TOKENS: Readonly<Record<string, string>> = {
@@ -59,11 +59,7 @@ const server = new Server({
   onError: (error) => console.error(error),
 
   // The chat page in its rooms mode, on the same port.
-  onRequest: chatPageHandler(await bundleChatPage(), {
-    path: "/rooms",
-    mode: "rooms",
-    rooms: ["lobby", "random"],
-  }),
+  onRequest: await chatPage({ path: "/rooms", mode: "rooms", rooms: ["lobby", "random"] }),
 });
 
 const { port } = await server.listen().catch(async (error: Error) => {

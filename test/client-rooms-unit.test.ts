@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { type Client, type ClientRoom, connect, type RoomEvents } from "../src/client/index.ts";
+import { type Client, connect } from "../src/client/index.ts";
+import { record } from "./harness/room-recorder.ts";
 
 interface Entry {
   seq: number;
@@ -125,38 +126,6 @@ function open(url: string, options = {}): Client {
   const client = connect(url, { ...FAST, ...options });
   clients.push(client);
   return client;
-}
-
-/** Records every event of `room`, and waits for counts of them with a deadline. */
-function record(room: ClientRoom) {
-  const seen: { type: keyof RoomEvents; event: unknown }[] = [];
-  const waiters: (() => void)[] = [];
-  const types: (keyof RoomEvents)[] = ["joined", "message", "gap", "presence", "notice", "left"];
-  for (const type of types) {
-    room.on(type, (event) => {
-      seen.push({ type, event });
-      for (const wake of [...waiters]) wake();
-    });
-  }
-  const of = <K extends keyof RoomEvents>(type: K) =>
-    seen.filter((e) => e.type === type).map((e) => e.event as RoomEvents[K]);
-  const wait = <K extends keyof RoomEvents>(type: K, count = 1, ms = 3000) =>
-    new Promise<RoomEvents[K][]>((resolve, reject) => {
-      const check = () => {
-        if (of(type).length < count) return false;
-        clearTimeout(timer);
-        waiters.splice(waiters.indexOf(check), 1);
-        resolve(of(type));
-        return true;
-      };
-      const timer = setTimeout(
-        () => reject(new Error(`room ${room.name}: expected ${count} ${type}, got ${of(type).length}`)),
-        ms,
-      );
-      if (!check()) waiters.push(check);
-    });
-  const data = () => of("message").map((m) => m.data);
-  return { of, wait, data };
 }
 
 afterEach(async () => {

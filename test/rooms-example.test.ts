@@ -116,8 +116,9 @@ describe.each(RUNTIMES)("examples/rooms.ts on %s", (runtime) => {
       const cLobby = carol.join("resume-a");
       const cOther = carol.join("resume-b");
       const cSeen = record(cLobby);
+      const cOtherSeen = record(cOther);
       await cSeen.wait("joined");
-      await record(cOther).wait("joined");
+      await cOtherSeen.wait("joined");
       cLobby.publish("before");
       await lobby.wait("message", 3); // alice joined, carol joined, carol: before
 
