@@ -19,7 +19,8 @@ export type { ChatPageMode } from "./html.ts";
  *
  * @example
  * ```ts
- * import { chatPage, Rooms, Server } from "polysocket";
+ * import { Rooms, Server } from "polysocket";
+ * import { chatPage } from "./serve.ts"; // in this repository; not in a package entry yet
  * const rooms = new Rooms();
  * const server = new Server({
  *   port: 8080,
