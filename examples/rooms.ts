@@ -12,10 +12,12 @@
  * - A publish must be text (1 to 2,000 characters); it is stored as `{ from, text }`.
  * - The "staff" room is carol's alone (a refused join says why).
  *
- * In memory, one process. (A Redis-backed store for many processes is planned
- * as `polysocket/redis`'s rooms store; this example does not use it yet.)
+ * With REDIS_URL set, the rooms live in Redis (`polysocket/redis`, needs the
+ * `ioredis` package): run it as many times as you like, on any runtime, and
+ * every process serves the same rooms; a client resumes on whichever it reaches.
+ * Without it, the rooms are in memory.
  */
-import { type Connection, Rooms, Server } from "polysocket";
+import { type Connection, Rooms, type RoomsOptions, Server } from "polysocket";
 // The chat page's factory; from the sources it bundles the page's script with esbuild at start.
 import { chatPage } from "../src/cli/page/serve.ts";
 
@@ -28,7 +30,7 @@ const TOKENS: Readonly<Record<string, string>> = {
 const nick = (conn: Connection): string => (conn.data as { nick: string }).nick;
 const nickOf = (info: unknown): string => (info as { nick?: string }).nick ?? "someone";
 
-const rooms = new Rooms({
+const options: RoomsOptions = {
   historyLimit: Number(process.env.HISTORY_LIMIT ?? 1000),
   presence: (conn) => ({ id: conn.id, nick: nick(conn) }),
   joinNotice: (member, room) => `${nickOf(member.info)} joined ${room}`,
@@ -40,7 +42,19 @@ const rooms = new Rooms({
     return { from: nick(conn), text: data };
   },
   onError: (error) => console.error(error),
-});
+};
+
+// With REDIS_URL, every process started on that Redis serves the same rooms; a
+// Redis that cannot be reached is one line and exit code 1.
+const redisUrl = process.env.REDIS_URL;
+const rooms: Rooms = redisUrl
+  ? await (await import("polysocket/redis"))
+      .redisRooms({ url: redisUrl, ...options })
+      .catch((error: Error) => {
+        console.error(`Rooms server not started: Redis at ${redisUrl}: ${error.message}`);
+        process.exit(1);
+      })
+  : new Rooms(options);
 
 const server = new Server({
   port: Number(process.env.PORT ?? 8080),

@@ -9,6 +9,7 @@ import { type Client, type ClientEvents, connect } from "../src/client/index.ts"
 import { CutProxy } from "./harness/cut-proxy.ts";
 import { within } from "./harness/deadline.ts";
 import { RuntimeProcess } from "./harness/process.ts";
+import { redisUnavailable, TestRedis } from "./harness/redis.ts";
 import { record } from "./harness/room-recorder.ts";
 import { RUNTIMES } from "./harness/runtimes.ts";
 
@@ -158,3 +159,83 @@ describe.each(RUNTIMES)("examples/rooms.ts on %s", (runtime) => {
     }
   });
 });
+
+const noRedis = redisUnavailable();
+
+describe.skipIf(noRedis !== undefined)(
+  "examples/rooms.ts with REDIS_URL: Node, Bun and Deno on one Redis",
+  () => {
+    let redis: TestRedis;
+    const servers = new Map<string, { process: RuntimeProcess; port: number }>();
+    const clients: Client[] = [];
+
+    beforeAll(async () => {
+      redis = await TestRedis.start();
+      await Promise.all(
+        RUNTIMES.map(async (runtime) => {
+          const process = new RuntimeProcess(runtime, "examples/rooms.ts", {
+            PORT: "0",
+            REDIS_URL: redis.url,
+          });
+          const line = await process.waitForLine((l) => STARTED.test(l), `${runtime}'s start banner`);
+          servers.set(runtime, { process, port: Number(STARTED.exec(line)![1]) });
+        }),
+      );
+    }, 60_000);
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await Promise.all([...servers.values()].map((s) => s.process.stop("SIGKILL")));
+      await redis?.dispose();
+    });
+
+    test("a room spans processes; after a drop a client resumes on another runtime's process, each message once", async () => {
+      const room = `spread-${process.pid}-${Date.now()}`;
+      const port = (runtime: string) => servers.get(runtime)!.port;
+      const proxy = await CutProxy.start(port("node"));
+      try {
+        const alice = connect(`ws://127.0.0.1:${proxy.port}/rooms?token=alice-token`, FAST);
+        const bob = connect(`ws://127.0.0.1:${port("bun")}/rooms?token=bob-token`, FAST);
+        clients.push(alice, bob);
+        const aRoom = record(alice.join(room));
+        const bHandle = bob.join(room);
+        const bRoom = record(bHandle);
+        await aRoom.wait("joined");
+        await bRoom.wait("joined");
+        bHandle.publish("from bun");
+        await aRoom.until((data) => said(data).includes("bob: from bun"), "bob's message through Redis");
+        expect(aRoom.of("presence").at(-1)!.online).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ nick: "alice" }),
+            expect.objectContaining({ nick: "bob" }),
+          ]),
+        );
+
+        proxy.hold = true;
+        proxy.cut();
+        for (const text of ["away 1", "away 2", "away 3"]) bHandle.publish(text);
+        await bRoom.until((data) => said(data).includes("bob: away 3"), "bob's messages stored");
+        proxy.target = port("deno");
+        proxy.hold = false;
+        await aRoom.wait("joined", 2);
+        bHandle.publish("after");
+        await aRoom.until((data) => said(data).includes("bob: after"), "bob's live message on deno");
+        expect(said(aRoom.data())).toEqual([
+          "bob: from bun",
+          "bob: away 1",
+          "bob: away 2",
+          "bob: away 3",
+          "bob: after",
+        ]);
+        const seqs = aRoom.of("message").map((m) => m.seq);
+        expect(seqs, "consecutive, each once").toEqual(seqs.map((_, i) => seqs[0]! + i));
+        expect(aRoom.of("gap")).toEqual([]);
+        expect(aRoom.of("joined").map((j) => [j.rejoin, j.epoch])).toEqual([
+          [false, aRoom.of("joined")[0]!.epoch],
+          [true, aRoom.of("joined")[0]!.epoch],
+        ]);
+      } finally {
+        await proxy.close();
+      }
+    });
+  },
+);

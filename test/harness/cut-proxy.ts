@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on 127.0.0.1 in front of a server: `cut()` destroys every
  * connection through it (a network drop: no close frame), `hold` refuses new
- * ones until released. Used to make real clients reconnect to a server process.
+ * ones until released, and `target` may change between connections (the next
+ * one reaches another process). Used to make real clients reconnect.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
@@ -10,16 +11,19 @@ export class CutProxy {
   readonly #sockets = new Set<Socket>();
   /** While true, new connections are dropped at once. */
   hold = false;
+  /** The port new connections are piped to. */
+  target: number;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, target: number) {
     this.#server = server;
+    this.target = target;
   }
 
   /** A proxy to `targetPort`, listening on a free port. */
   static async start(targetPort: number): Promise<CutProxy> {
     const server = createServer();
-    const proxy = new CutProxy(server);
-    server.on("connection", (client) => proxy.#pipe(client, targetPort));
+    const proxy = new CutProxy(server, targetPort);
+    server.on("connection", (client) => proxy.#pipe(client, proxy.target));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return proxy;
   }
