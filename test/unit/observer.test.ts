@@ -38,9 +38,16 @@ describe("metrics option", () => {
   });
 
   test("utf8Length counts UTF-8 bytes exactly (pairs 4, lone surrogates 3 as sent)", () => {
-    for (const text of ["", "ascii", "héllo", "€", "🙂", "a🙂b€é", "\ud800", "x\udc00y"]) {
+    // Over 16,384 units too: sized in chunks, a pair at a chunk's end kept whole.
+    const long = [
+      "x".repeat(40_000),
+      `a${"🙂".repeat(16_383)}b`,
+      "é".repeat(16_385),
+      `${"x".repeat(16_383)}\ud800`,
+    ];
+    for (const text of ["", "ascii", "héllo", "€", "🙂", "a🙂b€é", "\ud800", "x\udc00y", ...long]) {
       const sent = new TextEncoder().encode(text).length;
-      expect(utf8Length(text), JSON.stringify(text)).toBe(sent);
+      expect(utf8Length(text), JSON.stringify(text.slice(0, 20))).toBe(sent);
     }
   });
 
