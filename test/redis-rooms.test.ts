@@ -359,7 +359,7 @@ describe.skipIf(unavailable !== undefined || process.env.REDIS_URL !== undefined
         const { store, close } = await connect();
         return {
           open: (room, limits, listener) => store.open(room, limits, listener),
-          append: (room, data, change) => store.append(room, data, change),
+          append: (room, data, change, origin) => store.append(room, data, change, origin),
           release: (room) => store.release(room),
           close,
         };

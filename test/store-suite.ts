@@ -5,14 +5,15 @@
  * process) and rooms of its own names, so none depends on another's state.
  */
 import { expect, test } from "vitest";
-import type {
-  Member,
-  PresenceChange,
-  RetentionLimits,
-  RoomEntry,
-  RoomListener,
-  RoomSnapshot,
-  RoomStore,
+import {
+  type Member,
+  OUT_OF_ORDER,
+  type PresenceChange,
+  type RetentionLimits,
+  type RoomEntry,
+  type RoomListener,
+  type RoomSnapshot,
+  type RoomStore,
 } from "../src/core/rooms/store.ts";
 import { within } from "./harness/deadline.ts";
 
@@ -269,8 +270,9 @@ export function storeSuite(name: string, factory: () => StoreFactory): void {
         ["x"],
       ];
       for (const data of payloads) await store.append(room, data);
-      await store.append(room, bytes);
-      bytes.fill(7); // the caller reuses its buffer
+      const appended = store.append(room, bytes);
+      bytes.fill(7); // the caller reuses its buffer at once: the bytes were taken already
+      await appended;
       await listener.untilMessages(payloads.length + 1);
       const expected = [...payloads, new Uint8Array([0, 255, 10, 13, 123, 125, 0])];
       const check = (entries: readonly RoomEntry[]) => {
@@ -282,6 +284,35 @@ export function storeSuite(name: string, factory: () => StoreFactory): void {
       check(listener.messages);
       await store.release(room);
       check((await store.open(room, LIMITS, new RecordingListener())).history);
+    }));
+
+  test(`[${name}] with an origin: stored once per session and number; a repeat resolves with the first seq, a skipped number is refused with the number due`, () =>
+    withStores(async (open) => {
+      const store = await open();
+      const room = freshRoom("origin");
+      const listener = new RecordingListener();
+      await store.open(room, LIMITS, listener);
+      await store.append(room, "plain");
+      expect(await store.append(room, "one", undefined, { session: "s1", n: 1 })).toBe(2);
+      expect(await store.append(room, "one again", undefined, { session: "s1", n: 1 })).toBe(2);
+      expect(await store.append(room, "other session", undefined, { session: "s2", n: 1 })).toBe(3);
+      const skipped = store.append(room, "three", undefined, { session: "s1", n: 3 });
+      await expect(skipped).rejects.toMatchObject({ code: OUT_OF_ORDER, expected: 2 });
+      // A number the server refused (no data) is used up: recorded, nothing stored.
+      expect(await store.append(room, undefined, undefined, { session: "s1", n: 2 })).toBe(0);
+      expect(await store.append(room, "two again", undefined, { session: "s1", n: 2 })).toBe(0);
+      expect(await store.append(room, "three", undefined, { session: "s1", n: 3 })).toBe(4);
+      await listener.untilMessages(4);
+      expect(listener.messages.map((e) => [e.seq, e.data])).toEqual([
+        [1, "plain"],
+        [2, "one"],
+        [3, "other session"],
+        [4, "three"],
+      ]);
+      // The session survives a release (a client's repeat may reach the room after it emptied).
+      await store.release(room);
+      await store.open(room, LIMITS, new RecordingListener());
+      expect(await store.append(room, "three again", undefined, { session: "s1", n: 3 })).toBe(4);
     }));
 
   if (!factory().shared) return;
@@ -306,6 +337,18 @@ export function storeSuite(name: string, factory: () => StoreFactory): void {
       expect(seqsA).toEqual(Array.from({ length: 41 }, (_, n) => n + 1));
       expect(heardB.messages).toEqual(heardA.messages.slice(1));
       expect([...sent].sort((x, y) => x - y)).toEqual(seqsA.slice(1));
+      // A session's repeat through the other store (the client reconnected elsewhere) is acknowledged, not stored.
+      const first = await a.append(room, "once", undefined, { session: "moving", n: 1 });
+      expect(await b.append(room, "once", undefined, { session: "moving", n: 1 })).toBe(first);
+      await expect(b.append(room, "skip", undefined, { session: "moving", n: 3 })).rejects.toMatchObject({
+        code: OUT_OF_ORDER,
+        expected: 2,
+      });
+      await heardB.until(
+        (heard) => heard.some((h) => h.kind === "message" && h.entry.seq === first),
+        "the message",
+      );
+      expect(heardB.messages.filter((e) => e.data === "once")).toHaveLength(1);
       // B hears A's presence changes too.
       await a.append(room, undefined, { leave: "c-a" });
       await heardB.until(

@@ -17,6 +17,11 @@ export interface RoomKeys {
   readonly presence: string;
   /** Pub/Sub channel: every stored message and presence change, as it is stored. */
   readonly channel: string;
+  /**
+   * Prefix of the hashes of clients' sessions (`…:session:{id}`: the last number
+   * handled and the seqs of the latest), for exactly-once publishing; each expires a while after its last message.
+   */
+  readonly session: string;
 }
 
 /**
@@ -38,6 +43,7 @@ export function roomKeys(prefix: string, room: string): RoomKeys {
     members: `${base}:members`,
     presence: `${base}:presence`,
     channel: `${base}:events`,
+    session: `${base}:session:`,
   };
 }
 

@@ -13,32 +13,51 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
 
 /**
  * Stores a message and/or a presence change, and publishes it on the room's channel, atomically.
- * KEYS: epoch, stream, members, presence.
- * ARGV: epoch, retained, kind, data, join id, member value, join (wire), leave id, leave (wire), channel.
- * Refuses when the epoch is not ours (Redis lost the room); a leave of a member not online stores
- * nothing (returns 0). Returns the message's seq, or 0 for a presence-only change.
+ * KEYS: epoch, stream, members, presence, session (the sender's, or any key of the room without one).
+ * ARGV: epoch, retained, kind, data, join id, member value, join (wire), leave id, leave (wire),
+ * channel, origin number ("" without an origin), session window, session ttl (ms).
+ * Refuses when the epoch is not ours (Redis lost the room). With an origin: a number already
+ * handled returns the seq it got, one that skips some is refused (POLYSOCKET_OUT_OF_ORDER and the
+ * number due). A leave of a member not online stores nothing (returns 0). Returns the message's
+ * seq, or 0 when no message was stored.
  */
 export const APPEND: string = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('POLYSOCKET_EPOCH the room restarted in Redis (its data was lost); message not stored')
 end
-local kind, join, leave = ARGV[3], ARGV[5], ARGV[8]
-if leave ~= '' and redis.call('HDEL', KEYS[3], leave) == 0 then return 0 end
-if join ~= '' then redis.call('HSET', KEYS[3], join, ARGV[6]) end
-local version = ''
-if join ~= '' or leave ~= '' then version = tostring(redis.call('INCR', KEYS[4])) end
-${NOW}
-now = string.format('%d', now)
-local seq = '0'
-if kind ~= '' then
-  local fields = {'e', ARGV[1], 't', now, 'k', kind, 'd', ARGV[4]}
-  if version ~= '' then fields[#fields + 1] = 'v'; fields[#fields + 1] = version end
-  if join ~= '' then fields[#fields + 1] = 'j'; fields[#fields + 1] = ARGV[7] end
-  if leave ~= '' then fields[#fields + 1] = 'l'; fields[#fields + 1] = ARGV[9] end
-  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', unpack(fields))
-  seq = string.sub(id, 3)
+local n = tonumber(ARGV[11])
+if n then
+  local last = tonumber(redis.call('HGET', KEYS[5], 'last') or '0')
+  if n <= last then return tonumber(redis.call('HGET', KEYS[5], ARGV[11]) or '0') end
+  if n > last + 1 then return redis.error_reply('POLYSOCKET_OUT_OF_ORDER ' .. (last + 1)) end
 end
-redis.call('PUBLISH', ARGV[10], ARGV[1] .. '\\n' .. seq .. '\\n' .. now .. '\\n' .. kind .. '\\n' .. version .. '\\n' .. ARGV[7] .. '\\n' .. ARGV[9] .. '\\n' .. ARGV[4])
+local function store()
+  local kind, join, leave = ARGV[3], ARGV[5], ARGV[8]
+  if leave ~= '' and redis.call('HDEL', KEYS[3], leave) == 0 then return '0' end
+  if join ~= '' then redis.call('HSET', KEYS[3], join, ARGV[6]) end
+  local version = ''
+  if join ~= '' or leave ~= '' then version = tostring(redis.call('INCR', KEYS[4])) end
+  if kind == '' and version == '' then return '0' end
+  ${NOW}
+  now = string.format('%d', now)
+  local seq = '0'
+  if kind ~= '' then
+    local fields = {'e', ARGV[1], 't', now, 'k', kind, 'd', ARGV[4]}
+    if version ~= '' then fields[#fields + 1] = 'v'; fields[#fields + 1] = version end
+    if join ~= '' then fields[#fields + 1] = 'j'; fields[#fields + 1] = ARGV[7] end
+    if leave ~= '' then fields[#fields + 1] = 'l'; fields[#fields + 1] = ARGV[9] end
+    local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-*', unpack(fields))
+    seq = string.sub(id, 3)
+  end
+  redis.call('PUBLISH', ARGV[10], ARGV[1] .. '\\n' .. seq .. '\\n' .. now .. '\\n' .. kind .. '\\n' .. version .. '\\n' .. ARGV[7] .. '\\n' .. ARGV[9] .. '\\n' .. ARGV[4])
+  return seq
+end
+local seq = store()
+if n then
+  redis.call('HSET', KEYS[5], 'last', ARGV[11], ARGV[11], seq)
+  redis.call('HDEL', KEYS[5], tostring(n - tonumber(ARGV[12])))
+  redis.call('PEXPIRE', KEYS[5], ARGV[13])
+end
 return tonumber(seq)`;
 
 /**
@@ -89,7 +108,7 @@ export interface ScriptCommands {
 export function defineScripts(client: Redis | Cluster): Redis & ScriptCommands {
   const commands = client as unknown as Record<string, unknown>;
   if (typeof commands.polysocketAppend !== "function") {
-    client.defineCommand("polysocketAppend", { numberOfKeys: 4, lua: APPEND });
+    client.defineCommand("polysocketAppend", { numberOfKeys: 5, lua: APPEND });
     client.defineCommand("polysocketSync", { numberOfKeys: 4, lua: SYNC });
     client.defineCommand("polysocketHeartbeat", { numberOfKeys: 1, lua: HEARTBEAT });
   }

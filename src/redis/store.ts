@@ -7,14 +7,18 @@
 import type { Buffer } from "node:buffer";
 import type { Cluster, Redis } from "ioredis";
 import { randomId } from "../core/id.ts";
-import type {
-  Member,
-  PresenceChange,
-  RetentionLimits,
-  RoomData,
-  RoomListener,
-  RoomSnapshot,
-  RoomStore,
+import {
+  type Member,
+  type Origin,
+  OUT_OF_ORDER,
+  type PresenceChange,
+  type RetentionLimits,
+  type RoomData,
+  type RoomListener,
+  type RoomSnapshot,
+  type RoomStore,
+  SESSION_TTL,
+  SESSION_WINDOW,
 } from "../core/rooms/store.ts";
 import { describe } from "../core/validate.ts";
 import {
@@ -181,9 +185,15 @@ export class RedisRoomStore implements RoomStore {
     };
   }
 
-  async append(room: string, data: RoomData | undefined, change: PresenceChange = {}): Promise<number> {
+  async append(
+    room: string,
+    data: RoomData | undefined,
+    change: PresenceChange = {},
+    origin?: Origin,
+  ): Promise<number> {
     const feed = this.#rooms.get(room);
     if (feed === undefined) throw new Error(`room "${room}" is not open`);
+    if (origin !== undefined) checkOrigin(origin);
     const { kind, bytes } = encodeData(data);
     const { join, leave } = change;
     const { keys } = feed;
@@ -194,6 +204,7 @@ export class RedisRoomStore implements RoomStore {
         keys.stream,
         keys.members,
         keys.presence,
+        origin === undefined ? keys.presence : keys.session + origin.session,
         feed.epoch,
         retained,
         kind,
@@ -204,10 +215,16 @@ export class RedisRoomStore implements RoomStore {
         leave ?? "",
         leave === undefined ? "" : JSON.stringify(leave),
         keys.channel,
+        origin === undefined ? "" : origin.n,
+        SESSION_WINDOW,
+        SESSION_TTL,
       );
     } catch (error) {
+      const message = String((error as Error).message);
       // Redis lost the room: find its new epoch (the listener hears `restarted`); this one is refused.
-      if (String((error as Error).message).includes("POLYSOCKET_EPOCH")) void this.#restarted(feed);
+      if (message.includes("POLYSOCKET_EPOCH")) void this.#restarted(feed);
+      const due = /POLYSOCKET_OUT_OF_ORDER (\d+)/.exec(message);
+      if (due && origin) throw outOfOrder(Number(due[1]), origin.n);
       throw error;
     }
   }
@@ -358,6 +375,18 @@ function history(reply: SyncReply, { historyLimit, maxAge }: RetentionLimits) {
     .slice(-historyLimit)
     .filter((e) => e.seq > 0 && e.time >= oldest)
     .map((e) => ({ seq: e.seq, data: e.data!, time: e.time }));
+}
+
+/** The rejection of a number that skips some: the client resends from `expected` (as the memory store's). */
+function outOfOrder(expected: number, got: number): Error {
+  const error = new Error(`out of order: message ${got} of its session came before ${expected}`);
+  return Object.assign(error, { code: OUT_OF_ORDER, expected });
+}
+
+function checkOrigin(origin: Origin): void {
+  if (typeof origin.session !== "string" || !Number.isSafeInteger(origin.n) || origin.n < 1) {
+    throw new TypeError(`origin must be { session: string, n: integer >= 1 }, got ${describe(origin)}`);
+  }
 }
 
 function checkRoom(room: unknown): void {
