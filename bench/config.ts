@@ -21,7 +21,10 @@ export type ScenarioName =
   | "fanout"
   | "topic"
   | "topics"
-  | "topicmem";
+  | "topicmem"
+  | "room"
+  | "roommem"
+  | "roomtopicmem";
 
 /** Memory first: it needs a fresh server process; the others reuse it. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -33,13 +36,27 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "topic", title: "one topic fan-out", unit: "deliveries/s", lowerIsBetter: false },
   { name: "topics", title: "many topics fan-out", unit: "deliveries/s", lowerIsBetter: false },
   { name: "topicmem", title: "memory per subscription", unit: "B/sub", lowerIsBetter: true },
+  { name: "room", title: "one room fan-out", unit: "deliveries/s", lowerIsBetter: false },
+  { name: "roommem", title: "memory per idle room", unit: "B/room", lowerIsBetter: true },
+  {
+    name: "roomtopicmem",
+    title: "memory per idle topic, rooms' layout",
+    unit: "B/topic",
+    lowerIsBetter: true,
+  },
 ];
 
 /** Scenarios run in a server process of their own (they read its memory from a known start). */
-export const OWN_PROCESS: readonly ScenarioName[] = ["topicmem"];
+export const OWN_PROCESS: readonly ScenarioName[] = ["topicmem", "roommem", "roomtopicmem"];
+
+/**
+ * Scenarios whose polysocket server is bench/servers/rooms.ts (`Rooms` on a
+ * `Server`) rather than polysocket.ts; the raw servers serve them as topics.
+ */
+export const ROOMS_SERVER: readonly ScenarioName[] = ["room", "roommem", "roomtopicmem"];
 
 /** Scenarios `--quick` leaves out unless named (each would add seconds to the CI smoke run). */
-const NOT_QUICK: readonly ScenarioName[] = ["topicmem"];
+const NOT_QUICK: readonly ScenarioName[] = ["topicmem", "room", "roommem", "roomtopicmem"];
 
 export type Runtime = "node" | "bun" | "deno";
 
@@ -91,6 +108,9 @@ export interface Config {
   topicSize: number;
   /** topicmem: connections, each subscribed to 3 topics. */
   subscribedConnections: number;
+  /** roommem and roomtopicmem: connections, each in `roomsPerConnection` rooms (topics) of its own. */
+  roomConnections: number;
+  roomsPerConnection: number;
   /** fanout: messages in flight. */
   window: number;
   /** fanout and echo: message bytes. */
@@ -127,15 +147,21 @@ const USAGE = `npm run bench -- [flags]
   --rounds N            rounds per measurement; medians are reported (default 3)
   --runtimes a,b        of ${TARGETS.map((t) => t.name).join(",")} (default all)
   --scenarios a,b       of ${SCENARIOS.map((s) => s.name).join(",")},redis (default all; redis: chat
-                        fan-out through a redis-server started for the run, 1-3 processes; redis and
-                        topicmem are not in --quick unless named)
+                        fan-out through a redis-server started for the run, 1-3 processes; redis,
+                        topicmem, room, roommem and roomtopicmem are not in --quick unless named)
   --redis-clients N     clients in the Redis room (default 300)
-  --clients N           fan-out room size, and the one topic's (default 500)
+  --clients N           fan-out room size, the one topic's and the one room's (default 500; room:
+                        polysocket's Rooms, members publishing frames, against each raw server's
+                        topic; not in --quick unless named)
   --topics N            many topics: how many (default 1000); each message goes to
                         clients / topic-size of them in turn, so as many deliveries as to one topic
   --topic-size N        many topics: subscribers of each (default 5)
   --subscribed N        memory per subscription: connections, 3 topics each (default 10000;
                         not in --quick unless named)
+  --room-connections N  memory per idle room (roommem) and per idle topic in the same layout
+                        (roomtopicmem): connections (default 1000; not in --quick unless named)
+  --rooms-per-connection N   rooms (topics) of its own each of those joins (default 10):
+                        1000 × 10 = 10,000 rooms of one member each
   --window N            fan-out messages in flight (default 100)
   --size N              fan-out/echo message bytes (default 64)
   --echo-clients N      ping-ponging clients (default 50)
@@ -170,6 +196,8 @@ export function parseConfig(argv: string[]): Config {
       topics: { type: "string" },
       "topic-size": { type: "string" },
       subscribed: { type: "string" },
+      "room-connections": { type: "string" },
+      "rooms-per-connection": { type: "string" },
       "redis-clients": { type: "string" },
       window: { type: "string" },
       size: { type: "string" },
@@ -226,6 +254,8 @@ export function parseConfig(argv: string[]): Config {
     topicCount,
     topicSize,
     subscribedConnections: num(values.subscribed, 10_000, 1000),
+    roomConnections: num(values["room-connections"], 1000, 100),
+    roomsPerConnection: num(values["rooms-per-connection"], 10, 10),
     window: num(values.window, 100, 20),
     size: num(values.size, 64, 64),
     echoClients: num(values["echo-clients"], 50, 10),

@@ -2,7 +2,7 @@
 
 /** One measurement, as the runner asks for it. */
 export interface Job {
-  scenario: "fanout" | "topics" | "echo" | "memory" | "connrate" | "large";
+  scenario: "fanout" | "topics" | "room" | "echo" | "memory" | "connrate" | "large";
   url: string;
   /** fanout through Redis: the servers' URLs; clients connect to them in turn (`url` is the first). */
   urls?: string[];
@@ -16,11 +16,17 @@ export interface Job {
   subs?: boolean;
   /** fanout: messages in flight (sent, not yet seen by the first client; with `urls`, by the slowest server's). */
   window: number;
-  /** Message size in bytes. */
+  /** Message size in bytes (room: of the data in each publish frame). */
   size: number;
   /** fanout and topics: JSON text messages (what compression is measured with), not padding. */
   json?: boolean;
   warmupMs: number;
+  /**
+   * Paired runs: the measuring window starts at this wall-clock time (ms since
+   * the epoch) instead of `warmupMs` after the load started, so two generators
+   * whose set-up takes different times (a room's join storm) measure the same window.
+   */
+  startAt?: number;
   measureMs: number;
 }
 
@@ -32,4 +38,6 @@ export interface LoadResult {
   cpu: number;
   /** fanout with `urls`: clients that had not received every message 5 s after sending stopped. */
   incomplete?: number;
+  /** room: ms from the first connection until every client was in the room and had its join's frames. */
+  setupMs?: number;
 }

@@ -64,9 +64,23 @@ function messageOf(n: number): string {
   return `[${items.join(",")}]`;
 }
 
-/** Lets the load run through a warm-up, then counts events over the measuring window. */
+/** A count down from `n`: `all` resolves at the n-th `tick`. */
+function countdown(n: number): { tick: () => void; all: Promise<void> } {
+  let resolve = () => {};
+  const all = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return {
+    tick: () => {
+      if (--n === 0) resolve();
+    },
+    all,
+  };
+}
+
+/** Lets the load run through a warm-up (until `startAt`, if set), then counts events over the measuring window. */
 async function measure(count: () => number): Promise<LoadResult> {
-  await sleep(job.warmupMs);
+  await sleep(job.startAt === undefined ? job.warmupMs : Math.max(0, job.startAt - Date.now()));
   console.log(JSON.stringify({ window: "start" })); // the runner samples the server's CPU from here
   const start = count();
   const t0 = performance.now();
@@ -196,6 +210,60 @@ async function topicFanout(): Promise<LoadResult> {
   return result;
 }
 
+/**
+ * Room fan-out, the rooms server's one room (bench/servers/rooms.ts) or a raw
+ * server's one topic: every client asks for topic 0 in its URL, then sends
+ * `publish` frames of the room protocol round-robin, `size` bytes of data each,
+ * at most `window` in flight. A raw server relays the frame text to its topic;
+ * the rooms server stores it and delivers a `message` frame. Before measuring,
+ * each client must be in (its `joined` frame, or the raw server's `subscribed`),
+ * and then have one marker message: frames reach a client in order, so after
+ * the marker it gets nothing but messages (the joins' presence frames came before).
+ */
+async function roomFanout(): Promise<LoadResult> {
+  const t0 = performance.now();
+  const url = `${job.url}?topic=0&topics=1&fan=1`;
+  const frame = (data: string) => `{"type":"publish","room":"t0","data":${JSON.stringify(data)}}`;
+  /** Sets each client's handler to wait for its first message matching `match`; resolves once all have. */
+  const each = (match: (text: string) => boolean) => {
+    const everyone = countdown(job.clients);
+    const watch = (ws: WebSocket) => {
+      ws.onmessage = (event) => {
+        if (!match(String(event.data))) return;
+        ws.onmessage = null;
+        everyone.tick();
+      };
+    };
+    return { watch, all: everyone.all };
+  };
+  const joined = each((text) => text === "subscribed" || text.startsWith('{"type":"joined"'));
+  const clients = await connectMany(url, job.clients, 50, [url], joined.watch);
+  await joined.all;
+  const marker = `marker-${Date.now()}`;
+  const synced = each((text) => text.includes(marker));
+  for (const client of clients) synced.watch(client);
+  clients[0]!.send(frame(marker));
+  await synced.all;
+  const setupMs = performance.now() - t0;
+  let delivered = 0;
+  let sent = 0;
+  let running = true;
+  const pump = () => {
+    while (running && sent - delivered / job.clients < job.window)
+      clients[sent % clients.length]!.send(frame(messageOf(sent++)));
+  };
+  for (const client of clients) {
+    client.onmessage = () => {
+      delivered++;
+      pump();
+    };
+  }
+  pump();
+  const result = await measure(() => delivered);
+  running = false;
+  return { ...result, setupMs };
+}
+
 /** Each client sends, waits for its echo, sends again; `large` is the same with big binary messages. */
 async function pingPong(payloadOf: (client: number) => string | Uint8Array): Promise<LoadResult> {
   const clients = await connectMany(`${job.url}?echo`, job.clients);
@@ -252,6 +320,8 @@ async function main(): Promise<void> {
       return print(await fanout());
     case "topics":
       return print(await topicFanout());
+    case "room":
+      return print(await roomFanout());
     case "echo":
       return print(await pingPong((i) => `${i} `.padEnd(job.size, "x")));
     case "large": {

@@ -112,6 +112,8 @@ class JsonProcess {
 /** A benchmark server (bench/servers/*) running in one runtime. */
 export class ServerProcess extends JsonProcess {
   port = 0;
+  /** Whether it is the rooms server (bench/servers/rooms.ts), which also takes `join`. */
+  rooms = false;
 
   /** Starts `file` (under bench/servers) and waits until it listens. */
   static async start(
@@ -120,6 +122,7 @@ export class ServerProcess extends JsonProcess {
     env: Record<string, string> = {},
   ): Promise<ServerProcess> {
     const server = new ServerProcess(runtime, `bench/servers/${file}`, [], env, SERVER_CPU);
+    server.rooms = file === "rooms.ts";
     server.port = (await server.next("ready", 30_000)).ready as number;
     return server;
   }
@@ -137,10 +140,14 @@ export class ServerProcess extends JsonProcess {
     return { rss: rss as number, heap: heap as number };
   }
 
-  /** Has the server subscribe its `?subs` connections to 3 topics each; resolves with the subscriptions made. */
-  async subscribeAll(): Promise<number> {
-    this.child.stdin!.write("subscribe\n");
-    return (await this.next("subscribed", 30_000)).subscribed as number;
+  /**
+   * Has the server subscribe its `?subs` connections to 3 topics each (`distinct`:
+   * to that many topics of their own; `join`: into that many rooms of their own);
+   * resolves with the subscriptions (rooms) made.
+   */
+  async subscribeAll(command: "subscribe" | "join" = "subscribe", distinct?: number): Promise<number> {
+    this.child.stdin!.write(distinct === undefined ? `${command}\n` : `${command} ${distinct}\n`);
+    return (await this.next("subscribed", 60_000)).subscribed as number;
   }
 
   /** The server's process id (for CPU readings from /proc). */

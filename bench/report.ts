@@ -46,8 +46,10 @@ export interface Row {
    * which still compares servers when the generator, not the server, set the pace.
    */
   perServerCore: Record<Impl, number>;
-  /** topicmem: median JS heap growth per subscription, in bytes. */
+  /** topicmem, roommem, roomtopicmem: median JS heap growth per subscription (room, topic), in bytes. */
   heap?: Record<Impl, number>;
+  /** room: median ms until every member was in (the join storm before measuring). */
+  setupMs?: Record<Impl, number>;
 }
 
 /** A ratio across targets, e.g. Node's polysocket fan-out over Bun's raw publish. */
@@ -146,6 +148,12 @@ function row(target: string, scenario: string, samples: Sample[]): Row {
       polysocket: median(of("polysocket").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
       raw: median(of("raw").map((s) => s.value / (s.serverCpu ?? Number.NaN))),
     },
+    ...(samples.some((s) => s.setupMs !== undefined) && {
+      setupMs: {
+        polysocket: median(of("polysocket").map((s) => s.setupMs ?? Number.NaN)),
+        raw: median(of("raw").map((s) => s.setupMs ?? Number.NaN)),
+      },
+    }),
     ...(samples.some((s) => s.heap !== undefined) && {
       heap: {
         polysocket: median(of("polysocket").map((s) => s.heap ?? Number.NaN)),
@@ -200,9 +208,47 @@ function comparisons(rows: Row[]): Comparison[] {
       rate(target.name, "fanout", "polysocket"),
     ]);
   }
+  list.push(...roomComparisons(rows));
   return list
     .filter(([, a, b]) => !Number.isNaN(a / b))
     .map(([what, a, b]) => ({ what, ratio: round(a / b) }));
+}
+
+/**
+ * Rooms against topics, polysocket's own: the one room over the one topic (per
+ * second, and per server CPU-second, which still compares them when the
+ * generator sets the pace), and an idle room's memory over an idle topic's.
+ */
+function roomComparisons(rows: Row[]): Array<[string, number, number]> {
+  const find = (target: string, scenario: string) =>
+    rows.find((r) => r.target === target && r.scenario === scenario);
+  const list: Array<[string, number, number]> = [];
+  for (const target of TARGETS) {
+    const [room, topic] = [find(target.name, "room"), find(target.name, "topic")];
+    const [roomMem, topicMem] = [find(target.name, "roommem"), find(target.name, "roomtopicmem")];
+    const on = `polysocket on ${target.label}`;
+    if (room && topic) {
+      list.push(
+        [`one room / one topic, deliveries/s: ${on}`, room.polysocket, topic.polysocket],
+        [
+          `one room / one topic, per server CPU-second: ${on}`,
+          room.perServerCore.polysocket,
+          topic.perServerCore.polysocket,
+        ],
+      );
+    }
+    if (roomMem && topicMem) {
+      list.push([`idle room / idle topic, RSS: ${on}`, roomMem.polysocket, topicMem.polysocket]);
+      if (roomMem.heap && topicMem.heap) {
+        list.push([
+          `idle room / idle topic, JS heap: ${on}`,
+          roomMem.heap.polysocket,
+          topicMem.heap.polysocket,
+        ]);
+      }
+    }
+  }
+  return list;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -264,6 +310,10 @@ function settings(config: Results["config"]): string[] {
       `many topics: ${config.topicCount} topics × ${config.topicSize} subscribers, each message published to the next ${config.fanoutClients / config.topicSize} topics in turn (as many deliveries as one topic)`,
     ran("topicmem") &&
       `memory per subscription: ${config.subscribedConnections} connections, RSS in no topic and then in 3 topics each`,
+    ran("room") &&
+      `one room: polysocket's Rooms (in memory, defaults), ${config.fanoutClients} members sending publish frames of ${config.size} bytes of data round-robin, ${config.window} in flight, each delivered as a message frame to every member; the raw servers relay the same frames to one topic`,
+    (ran("roommem") || ran("roomtopicmem")) &&
+      `memory per idle room: ${config.roomConnections} connections accepted by Rooms, RSS in no room and then in ${config.roomsPerConnection} rooms of their own each (${config.roomConnections * config.roomsPerConnection} rooms of one member; the raw servers, and polysocket in "idle topic", subscribe them to as many topics of their own instead)`,
     ran("echo") && `echo ${config.echoClients} clients × ${config.size} bytes`,
     ran("memory") && `memory over ${config.idleConnections} idle connections`,
     `polysocket keeps ${config.keepHeaders ? "every upgrade header (its default)" : "no upgrade headers (keepHeaders: false), like the raw servers"}`,
@@ -322,14 +372,19 @@ function fanoutDetail(results: Results): string[] {
   ];
 }
 
-/** memory per subscription: the JS heap's share of it (Bun keeps its native topics outside the heap). */
+/** The memory scenarios: the JS heap's share of them (Bun keeps its native topics outside the heap). */
 function heapNote(results: Results): string[] {
-  const rows = results.rows.filter((r) => r.heap);
-  if (rows.length === 0) return [];
-  const each = rows.map(
-    (r) => `${label(r.target).label} ${formatNumber(r.heap!.polysocket)} / ${formatNumber(r.heap!.raw)}`,
-  );
-  return ["", `Memory per subscription, JS heap only (B/sub, polysocket / raw): ${each.join(", ")}.`];
+  const lines: string[] = [];
+  for (const scenario of SCENARIOS) {
+    const rows = results.rows.filter((r) => r.heap && r.scenario === scenario.name);
+    if (rows.length === 0) continue;
+    const each = rows.map(
+      (r) => `${label(r.target).label} ${formatNumber(r.heap!.polysocket)} / ${formatNumber(r.heap!.raw)}`,
+    );
+    const what = scenario.title[0]!.toUpperCase() + scenario.title.slice(1);
+    lines.push("", `${what}, JS heap only (${scenario.unit}, polysocket / raw): ${each.join(", ")}.`);
+  }
+  return lines;
 }
 
 const WIDTH = 760;

@@ -6,7 +6,7 @@
  * `npm run bench -- --help` lists the flags.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type Config, OWN_PROCESS, parseConfig, type Scenario, type Target } from "./config.ts";
+import { type Config, OWN_PROCESS, parseConfig, ROOMS_SERVER, type Scenario, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
 import { type Measurement, runLoad, ServerProcess, withIdleConnections } from "./processes.ts";
 import { runRedis } from "./redis.ts";
@@ -30,17 +30,19 @@ export interface Sample {
    * measurably slower with tens of thousands of them around.
    */
   timeWait?: number;
-  /** topicmem: the server's JS heap growth per subscription, in bytes (`value` is RSS). */
+  /** topicmem, roommem, roomtopicmem: the server's JS heap growth per subscription (room, topic), in bytes (`value` is RSS). */
   heap?: number;
+  /** room: ms until every member was in and had its join's frames (the join storm). */
+  setupMs?: number;
 }
 
 export type Impl = "polysocket" | "raw";
 
 const started = Date.now();
 
-/** Starts a fresh server process of `impl` on `target`. */
-function startServer(config: Config, target: Target, impl: Impl): Promise<ServerProcess> {
-  const file = impl === "polysocket" ? "polysocket.ts" : target.raw;
+/** Starts a fresh server process of `impl` on `target`; `rooms`: polysocket's is the rooms server. */
+function startServer(config: Config, target: Target, impl: Impl, rooms = false): Promise<ServerProcess> {
+  const file = impl === "polysocket" ? (rooms ? "rooms.ts" : "polysocket.ts") : target.raw;
   const headers: Record<string, string> = config.keepHeaders ? { POLYSOCKET_KEEP_HEADERS: "1" } : {};
   const compression: Record<string, string> = config.compression ? { BENCH_COMPRESSION: "1" } : {};
   const env = impl === "polysocket" ? { ...target.env, ...headers, ...compression } : compression;
@@ -49,15 +51,22 @@ function startServer(config: Config, target: Target, impl: Impl): Promise<Server
 
 /**
  * Starts a fresh server for `impl` on `target` and runs every scenario against it,
- * memory first; a scenario of {@link OWN_PROCESS} gets a fresh server of its own.
+ * memory first; a scenario of {@link OWN_PROCESS} gets a fresh server of its own,
+ * and those of {@link ROOMS_SERVER} share one rooms server.
  */
 async function runImpl(config: Config, target: Target, impl: Impl, round: number): Promise<Sample[]> {
-  const shared = config.scenarios.filter((s) => !OWN_PROCESS.includes(s.name));
   const alone = config.scenarios.filter((s) => OWN_PROCESS.includes(s.name));
+  const shared = config.scenarios.filter((s) => !alone.includes(s));
+  const groups = [
+    shared.filter((s) => !ROOMS_SERVER.includes(s.name)),
+    shared.filter((s) => ROOMS_SERVER.includes(s.name)),
+    ...alone.map((s) => [s]),
+  ];
   const done: Sample[] = [];
-  for (const group of [shared, ...alone.map((s) => [s])]) {
+  for (const group of groups) {
     if (group.length === 0) continue;
-    const server = await startServer(config, target, impl).catch((error: Error) => {
+    const rooms = ROOMS_SERVER.includes(group[0]!.name);
+    const server = await startServer(config, target, impl, rooms).catch((error: Error) => {
       // A server that cannot start fails its scenarios of this round, not the whole run.
       console.error(
         `  ! ${target.name} ${impl} did not start: ${error.message.split("\n").slice(0, 4).join(" ")}`,
@@ -118,7 +127,10 @@ async function runPair(config: Config, target: Target, round: number): Promise<S
   return done;
 }
 
-type Measured = Pick<Sample, "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait" | "heap">;
+type Measured = Pick<
+  Sample,
+  "value" | "generatorCpu" | "serverCpu" | "otherCpu" | "timeWait" | "heap" | "setupMs"
+>;
 
 /**
  * A generator's measurement in the scenario's unit. `pairedWith`: the measurement
@@ -138,6 +150,7 @@ function measured(
     serverCpu: own.serverCpu,
     otherCpu: Math.max(0, own.otherCpu - pairCpu),
     timeWait,
+    ...(own.setupMs !== undefined && { setupMs: own.setupMs }),
   };
 }
 
@@ -156,6 +169,10 @@ async function runScenario(config: Config, server: ServerProcess, scenario: Scen
   try {
     if (scenario.name === "memory") return { value: await idleMemory(server, job) };
     if (scenario.name === "topicmem") return await subscriptionMemory(server, job);
+    if (scenario.name === "roommem" || scenario.name === "roomtopicmem") {
+      const command = scenario.name === "roommem" && server.rooms ? "join" : "subscribe";
+      return await roomMemory(server, job, command, config.roomsPerConnection);
+    }
     const timeWait = scenario.name === "connrate" ? timeWaitSockets() : undefined;
     const result = await quietestOf(config.retries, () => runLoad(job, server));
     return measured(scenario, result, timeWait);
@@ -221,6 +238,33 @@ async function subscriptionMemory(server: ServerProcess, job: Job): Promise<Meas
   });
 }
 
+/**
+ * Memory per idle room (`join`) or per idle topic (`subscribe`), in bytes: the
+ * same connections measured (after a full GC) in none, then once the server has
+ * put each in `distinct` rooms (topics) of its own, one member each. RSS is the
+ * value; the JS heap's growth is kept too.
+ */
+async function roomMemory(
+  server: ServerProcess,
+  job: Job,
+  command: "join" | "subscribe",
+  distinct: number,
+): Promise<Measured> {
+  const settled = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return server.memory();
+  };
+  return withIdleConnections(job, async () => {
+    const before = await settled();
+    const made = await server.subscribeAll(command, distinct);
+    if (made !== job.clients * distinct) {
+      throw new Error(`expected ${job.clients * distinct} from "${command}", the server made ${made}`);
+    }
+    const after = await settled();
+    return { value: (after.rss - before.rss) / made, heap: (after.heap - before.heap) / made };
+  });
+}
+
 function jobFor(config: Config, scenario: Scenario, url: string): Job {
   const { warmupMs, measureMs, window, compression: json } = config;
   const base = { url, warmupMs, measureMs, window, json };
@@ -251,6 +295,11 @@ function jobFor(config: Config, scenario: Scenario, url: string): Job {
     }
     case "topicmem":
       return { ...base, scenario: "memory", clients: config.subscribedConnections, size: 0, subs: true };
+    case "room":
+      return { ...base, scenario: "room", clients: config.fanoutClients, size: config.size };
+    case "roommem":
+    case "roomtopicmem":
+      return { ...base, scenario: "memory", clients: config.roomConnections, size: 0, subs: true };
   }
 }
 
@@ -268,9 +317,10 @@ function progress(
       ? ""
       : `  cpu: generator ${cpu(sample.generatorCpu)}, server ${cpu(sample.serverCpu)}, others ${cpu(sample.otherCpu)}`;
   const waiting = sample.timeWait === undefined ? "" : `, TIME_WAIT ${formatNumber(sample.timeWait)}`;
+  const setup = sample.setupMs === undefined ? "" : `, everyone in after ${Math.round(sample.setupMs)} ms`;
   const elapsed = Math.round((Date.now() - started) / 1000);
   console.log(
-    `[${elapsed}s round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${scenario.name.padEnd(8)} ${impl.padEnd(10)} ${formatNumber(sample.value).padStart(7)} ${scenario.unit}${load}${waiting}`,
+    `[${elapsed}s round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${scenario.name.padEnd(8)} ${impl.padEnd(10)} ${formatNumber(sample.value).padStart(7)} ${scenario.unit}${load}${waiting}${setup}`,
   );
 }
 

@@ -3,13 +3,19 @@
  * and answers `rss` lines on stdin with `{"rss":bytes,"heap":bytes}` measured
  * after a full GC, so the runner can measure memory from outside without
  * touching the server's port; a `subscribe` line runs the server's
- * `subscribe` command and answers `{"subscribed":count}`. It also reads the
- * topic plan a topic-scenario client asks for in its URL.
+ * `subscribe` command and answers `{"subscribed":count}` (`subscribe N`: N
+ * topics of its own per connection; `join N`: N rooms of its own, on a rooms
+ * server). It also reads the topic plan a topic-scenario client asks for in its URL.
  */
 
-/** What a server does on a runner's command; returns the subscriptions it made. */
+/**
+ * What a server does on a runner's command; returns the subscriptions (or rooms) it made.
+ * `distinct`: each connection gets that many topics (rooms) no other connection has;
+ * without it, the 3 shared topics of {@link memoryTopics}.
+ */
 export interface Commands {
-  subscribe?: () => number;
+  subscribe?: (distinct?: number) => number | Promise<number>;
+  join?: (distinct: number) => Promise<number>;
 }
 
 /** Tells the runner the server listens on `port`, and starts answering its queries. */
@@ -22,14 +28,23 @@ export function ready(port: number, commands: Commands = {}): void {
     let newline = pending.indexOf("\n");
     while (newline >= 0) {
       const line = pending.slice(0, newline).trim();
-      if (line === "rss") void reportRss();
-      if (line === "subscribe") console.log(JSON.stringify({ subscribed: commands.subscribe?.() ?? 0 }));
+      const [command, count] = line.split(" ");
+      if (command === "rss") void reportRss();
+      if (command === "subscribe" || command === "join") void answer(commands, command, count);
       pending = pending.slice(newline + 1);
       newline = pending.indexOf("\n");
     }
   });
   // The runner holds stdin open; if it dies (Ctrl-C), the server goes too instead of lingering.
   process.stdin.on("end", () => process.exit(0));
+}
+
+/** Runs `command` with its count (if any) and prints `{"subscribed":n}`, n = what it made (0: none). */
+async function answer(commands: Commands, command: "subscribe" | "join", count?: string): Promise<void> {
+  const distinct = count === undefined ? undefined : Number(count);
+  const made =
+    command === "join" ? await commands.join?.(distinct ?? 1) : await commands.subscribe?.(distinct);
+  console.log(JSON.stringify({ subscribed: made ?? 0 }));
 }
 
 async function reportRss(): Promise<void> {
@@ -100,4 +115,14 @@ export function wantsSubscriptions(url: string): boolean {
 /** The 3 topics of the `index`-th connection in the topic memory scenario: 3 of 1,000, all distinct. */
 export function memoryTopics(index: number): [string, string, string] {
   return [`m${index % 1000}`, `m${(index + 333) % 1000}`, `m${(index + 667) % 1000}`];
+}
+
+/**
+ * The topics (or rooms) of the `index`-th connection on a memory command:
+ * `distinct` names of its own (`r<index × distinct + j>`), or without it the 3
+ * shared ones of {@link memoryTopics}.
+ */
+export function topicsOf(index: number, distinct?: number): string[] {
+  if (distinct === undefined) return memoryTopics(index);
+  return Array.from({ length: distinct }, (_, j) => `r${index * distinct + j}`);
 }

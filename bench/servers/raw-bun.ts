@@ -2,7 +2,8 @@
  * The raw Bun baseline: `Bun.serve` with native publish, as a user would write it
  * without polysocket. Echo for `?echo`; for a topic plan (`?topic=…`), `ws.subscribe`
  * and `server.publish` to the plan's topics; otherwise `server.publish` to everyone.
- * `?subs` sockets subscribe to 3 topics each on the runner's `subscribe`.
+ * `?subs` sockets subscribe to 3 topics each on the runner's `subscribe`
+ * (`subscribe N`: N topics of their own each; the rooms scenarios' layout).
  * Same websocket settings as polysocket's adapter (no idle timeout, no pings).
  * `--compression` (BENCH_COMPRESSION=1): Bun's permessage-deflate as polysocket's
  * `compression: true` sets it (the shared compressor and decompressor: no context
@@ -10,11 +11,11 @@
  */
 import type { ServerWebSocket } from "bun";
 import {
-  memoryTopics,
   ready,
   spread,
   type TopicPlan,
   topicPlan,
+  topicsOf,
   wantsEcho,
   wantsSubscriptions,
 } from "./control.ts";
@@ -68,8 +69,8 @@ const server = Bun.serve<Data>({
 });
 
 ready(server.port ?? 0, {
-  subscribe() {
-    for (const [i, ws] of idle.entries()) for (const topic of memoryTopics(i)) ws.subscribe(topic);
-    return idle.length * 3;
+  subscribe(distinct) {
+    for (const [i, ws] of idle.entries()) for (const topic of topicsOf(i, distinct)) ws.subscribe(topic);
+    return idle.length * (distinct ?? 3);
   },
 });

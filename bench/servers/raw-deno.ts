@@ -2,12 +2,13 @@
  * The raw Deno baseline: `Deno.serve` + `Deno.upgradeWebSocket`, as a user would
  * write it without polysocket. Echo for `?echo`; for a topic plan (`?topic=…`), a
  * map of topics to sets of sockets and a loop over the set; otherwise a loop over
- * every socket. `?subs` sockets join 3 topics each on the runner's `subscribe`.
+ * every socket. `?subs` sockets join 3 topics each on the runner's `subscribe`
+ * (`subscribe N`: N topics of their own each; the rooms scenarios' layout).
  * Deno's default liveness is kept (idleTimeout 30 s: a ping every 15 s): a user gets
  * it without asking, and polysocket's default heartbeat maps onto the same mechanism
  * (idleTimeout 40 s: a ping every 20 s).
  */
-import { memoryTopics, ready, spread, topicPlan, wantsEcho, wantsSubscriptions } from "./control.ts";
+import { ready, spread, topicPlan, topicsOf, wantsEcho, wantsSubscriptions } from "./control.ts";
 
 const sockets = new Set<WebSocket>();
 const topics = new Map<string, Set<WebSocket>>();
@@ -62,8 +63,9 @@ const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (re
 });
 
 ready(server.addr.port, {
-  subscribe() {
-    for (const [i, socket] of idle.entries()) for (const topic of memoryTopics(i)) subscribe(socket, topic);
-    return idle.length * 3;
+  subscribe(distinct) {
+    for (const [i, socket] of idle.entries())
+      for (const topic of topicsOf(i, distinct)) subscribe(socket, topic);
+    return idle.length * (distinct ?? 3);
   },
 });

@@ -2,12 +2,13 @@
  * The raw Node baseline: a hand-written `ws` server, as a user would write it
  * without polysocket. Echo for `?echo`; for a topic plan (`?topic=…`), a map of
  * topics to sets of sockets and a loop over the set; otherwise a loop that sends
- * to every client. `?subs` connections join 3 topics each on the runner's `subscribe`.
+ * to every client. `?subs` connections join 3 topics each on the runner's `subscribe`
+ * (`subscribe N`: N topics of their own each; the rooms scenarios' layout).
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
-import { memoryTopics, ready, spread, topicPlan, wantsEcho, wantsSubscriptions } from "./control.ts";
+import { ready, spread, topicPlan, topicsOf, wantsEcho, wantsSubscriptions } from "./control.ts";
 
 const http = createServer();
 // --compression (BENCH_COMPRESSION=1): ws's permessage-deflate with its defaults (context kept, per socket).
@@ -62,9 +63,9 @@ wss.on("connection", (ws, request) => {
 
 http.listen(0, "127.0.0.1", () =>
   ready((http.address() as AddressInfo).port, {
-    subscribe() {
-      for (const [i, ws] of idle.entries()) for (const topic of memoryTopics(i)) subscribe(ws, topic);
-      return idle.length * 3;
+    subscribe(distinct) {
+      for (const [i, ws] of idle.entries()) for (const topic of topicsOf(i, distinct)) subscribe(ws, topic);
+      return idle.length * (distinct ?? 3);
     },
   }),
 );
