@@ -103,6 +103,42 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     shared: true,
   }));
 
+  test("bad options are TypeErrors before any connection: unknown names (with the closest), a prefix with braces, timings", async () => {
+    const bad = (options: object) => RedisRoomStore.connect({ url: redis.url, ...options } as never);
+    await expect(bad({ prefx: "p" })).rejects.toThrow(
+      new TypeError(
+        "options.prefx is not an option (did you mean prefix?); known: url, redis, prefix, heartbeatInterval, deadAfter, onError",
+      ),
+    );
+    await expect(bad({ prefix: "a{b}" })).rejects.toThrow(
+      /options.prefix must be a non-empty string without braces/,
+    );
+    await expect(bad({ heartbeatInterval: 0 })).rejects.toThrow(
+      /options.heartbeatInterval must be a positive number/,
+    );
+    await expect(bad({ heartbeatInterval: 1000, deadAfter: 500 })).rejects.toThrow(
+      /options.deadAfter must be .* longer/,
+    );
+    await expect(bad({ redis: 5 })).rejects.toThrow(TypeError);
+    const store = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
+    try {
+      await expect(
+        store.open("r", { historyLimit: -1, maxAge: undefined }, new RecordingListener()),
+      ).rejects.toThrow(/historyLimit must be a non-negative integer/);
+      await expect(store.open(5 as never, LIMITS, new RecordingListener())).rejects.toThrow(TypeError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("Redis unreachable: connect rejects with where and why", async () => {
+    const error = await RedisRoomStore.connect({ url: "redis://127.0.0.1:1", onError: quiet }).catch(
+      (e) => e,
+    );
+    expect(error).toMatchObject({ name: "RedisConnectError", where: "127.0.0.1:1" });
+    expect(error.message).toBe("cannot connect to Redis at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1");
+  });
+
   test("100 rooms open in one store: Redis sees 2 connections from it (commands and subscriber), and every room works", async () => {
     const store = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
     try {
@@ -366,6 +402,28 @@ describe.skipIf(unavailable !== undefined || process.env.REDIS_URL !== undefined
       },
       shared: true,
     }));
+
+    test("room names with braces, percent signs or nothing at all: each its own room, its keys in one slot", async () => {
+      const { store, close } = await connect();
+      try {
+        const base = freshRoom("names");
+        const names = [`${base}}`, `{${base}`, `${base}{}`, `}${base}{`, `${base}%7B`, `${base}{`, ""];
+        const listeners = names.map(() => new RecordingListener());
+        for (const [n, name] of names.entries()) await store.open(name, LIMITS, listeners[n]!);
+        for (const [n, name] of names.entries()) {
+          // A tag broken by the name would spread the script's keys over slots: CROSSSLOT.
+          expect(
+            await store.append(name, `to ${JSON.stringify(name)}`, { join: { id: `m${n}`, info: n } }),
+          ).toBe(1);
+        }
+        for (const [n, listener] of listeners.entries()) {
+          await listener.untilMessages(1);
+          expect(listener.messages.map((e) => e.data)).toEqual([`to ${JSON.stringify(names[n])}`]);
+        }
+      } finally {
+        await close();
+      }
+    });
 
     test("rooms on every master, appends from two stores, the subscribers cut mid-stream: every message heard once, in order, by both; 1 connection per master + 1 subscriber per store", async () => {
       // Three rooms, one on each master.
