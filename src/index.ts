@@ -29,8 +29,11 @@ import { BaseServer } from "./core/server.ts";
 
 export * from "./core/index.ts";
 
-/** A WebSocket server on whichever runtime runs this code. */
-export class Server extends BaseServer {
+/**
+ * A WebSocket server on whichever runtime runs this code. `Data` types `conn.data`; `Format`, the `messages`
+ * option (inferred from it), types the messages `onMessage` gets (docs/messages.md).
+ */
+export class Server<Data = unknown, Format = "text"> extends BaseServer<Data, Format> {
   /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return loadRuntimeAdapter();

@@ -67,8 +67,11 @@ function frameBound(message: string | Uint8Array): number {
 /** Engine-side access to connections (filled in by the class's static block). */
 export const control = {} as ConnectionControl;
 
-/** A connected WebSocket client. Created by the server; passed to every hook. */
-export class Connection {
+/**
+ * A connected WebSocket client. Created by the server; passed to every hook.
+ * `Data` is the type of {@link data}, given by the server's type arguments.
+ */
+export class Connection<Data = unknown> {
   /** Unique per server (and, in practice, across servers): a URL-safe string. */
   readonly id: string;
   /** Path and query of the upgrade request, e.g. `/chat?room=1`. */
@@ -78,7 +81,7 @@ export class Connection {
   /** The subprotocol chosen in `onUpgrade`, or `""`. */
   readonly protocol: string;
   /** Per-connection state: what `onUpgrade` attached, or anything the application stores. */
-  data: unknown;
+  data: Data;
   readonly #transport: Transport;
   readonly #host: ConnectionHost;
   readonly #request: UpgradeRequest;
@@ -102,7 +105,8 @@ export class Connection {
     this.url = request.url;
     this.remoteAddress = request.remoteAddress;
     this.protocol = init.protocol;
-    this.data = init.data;
+    // The server's `Data` type argument vouches for what its `onUpgrade` attached.
+    this.data = init.data as Data;
     this.#transport = transport;
     this.#host = init.host;
     this.#request = request;

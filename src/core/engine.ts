@@ -13,7 +13,7 @@ import { callHook, type ErrorSink, errorSink } from "./hooks.ts";
 import { answerRequest, type PlainAnswer } from "./http.ts";
 import { randomId } from "./id.ts";
 import { IdleWatch } from "./idle.ts";
-import { InboundPolicy } from "./inbound.ts";
+import { type Deliver, InboundPolicy } from "./inbound.ts";
 import type { Observer, RefusalReason } from "./observer.ts";
 import { messageBytes } from "./observer.ts";
 import type { CloseInfo, ResolvedOptions } from "./options.ts";
@@ -179,8 +179,23 @@ export class ServerEngine implements Engine {
       return;
     }
     if (this.#inbound.check(conn, data) !== "deliver") return;
-    this.#whenReady(conn, () => this.#deliver(conn, data));
+    // Parsed messages are checked in order with the rest (the schema may be async).
+    if (this.#inbound.parses) this.#whenReady(conn, () => this.#accept(conn, data));
+    else this.#whenReady(conn, () => this.#deliver(conn, data));
   }
+
+  /** JSON messages: parse, schema and `validate`; an async schema holds what comes after. */
+  #accept(conn: Connection, data: string | Uint8Array): void {
+    const pending = this.#inbound.accept(conn, data, this.#deliverValue);
+    if (pending) this.#holdUntil(conn, pending);
+  }
+
+  /** Made once: what `accept` hands an accepted message (and its parsed value) to. */
+  readonly #deliverValue: Deliver = (conn, frame, value) => {
+    const { onMessage, onBinary } = this.#options;
+    if (typeof frame === "string") this.#hook("onMessage", onMessage, [conn, value], conn);
+    else this.#hook("onBinary", onBinary, [conn, frame], conn);
+  };
 
   pong(conn: Connection): void {
     this.#heartbeat?.alive(conn);
@@ -279,9 +294,21 @@ export class ServerEngine implements Engine {
     this.#held.set(conn, queue);
     void ready.then(() => {
       this.#held.delete(conn);
-      for (const run of queue) run();
+      this.#runHeld(conn, queue);
       this.#checkSettled();
     });
+  }
+
+  /** Runs held events in order; one that holds the connection again (an async schema) takes the rest along. */
+  #runHeld(conn: Connection, queue: Array<() => void>): void {
+    for (let i = 0; i < queue.length; i++) {
+      const again = this.#held.get(conn);
+      if (again) {
+        again.push(...queue.slice(i));
+        return;
+      }
+      queue[i]!();
+    }
   }
 
   #whenReady(conn: Connection, run: () => void): void {

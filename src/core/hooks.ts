@@ -41,7 +41,8 @@ export function hookError(name: string, cause: unknown): WebSocketError {
   return new WebSocketError("ERR_HOOK", `${name} failed: ${text}`, { cause });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** Whether a hook (or a schema) answered with a promise, or anything with a `then`. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 

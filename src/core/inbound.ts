@@ -1,11 +1,14 @@
 /**
- * Checks on every incoming message, before any hook sees it: size, rate and
- * the user's `validate`. Shared by every runtime, so limits mean the same everywhere.
+ * Checks on every incoming message, before any hook sees it: size, rate, the
+ * `messages` format (JSON, a schema) and the user's `validate`. Shared by every
+ * runtime, so limits mean the same everywhere.
  */
 import { type Connection, control } from "./connection.ts";
 import { policyError } from "./errors.ts";
-import { type ErrorSink, hookError } from "./hooks.ts";
+import { type ErrorSink, hookError, isThenable } from "./hooks.ts";
+import { MALFORMED, MALFORMED_REASON, outcome, parseJson } from "./json-messages.ts";
 import type { Refusal, ResolvedOptions } from "./options.ts";
+import type { StandardResult, StandardSchemaV1 } from "./standard-schema.ts";
 
 /** The text a refused message's sender gets by default. */
 export function refusalText(reason: string): string {
@@ -14,6 +17,15 @@ export function refusalText(reason: string): string {
 
 /** What happens to one message. */
 export type Verdict = "deliver" | "refuse" | "closed";
+
+/**
+ * Hands an accepted message on: the frame as it came (text or bytes, which
+ * picks the hook) and the value the hook gets (the frame, or its parsed value).
+ */
+export type Deliver = (conn: Connection, frame: string | Uint8Array, value: unknown) => void;
+
+/** A refusal of the schema's own making: it threw, rejected, or answered with no result. */
+const SCHEMA_FAILED: Refusal = { reason: "validation failed", reply: refusalText("validation failed") };
 
 interface Counters {
   windowStart: number;
@@ -26,10 +38,18 @@ export class InboundPolicy {
   readonly #options: ResolvedOptions;
   readonly #report: ErrorSink;
   readonly #counters = new WeakMap<Connection, Counters>();
+  /**
+   * Whether text is parsed (`messages` "json" or a schema): then `check` does
+   * size and rate only, at arrival, and {@link accept} the rest, in order.
+   */
+  readonly parses: boolean;
+  readonly #schema: StandardSchemaV1 | undefined;
 
   constructor(options: ResolvedOptions, report: ErrorSink) {
     this.#options = options;
     this.#report = report;
+    this.parses = options.messages !== "text";
+    this.#schema = typeof options.messages === "string" ? undefined : options.messages;
   }
 
   /** Decides on one message; closes the connection itself when a limit is broken. */
@@ -42,7 +62,7 @@ export class InboundPolicy {
       return "closed";
     }
     // Counters exist only for servers that need them: no per-connection cost otherwise.
-    if (!rateLimit && !this.#options.validate) return "deliver";
+    if (!rateLimit && (this.parses || !this.#options.validate)) return "deliver";
     const counters = this.#countersOf(conn);
     if (rateLimit && this.#overRate(counters, rateLimit.messages, rateLimit.per)) {
       this.#options.metrics?.refused("rate_limit");
@@ -50,19 +70,89 @@ export class InboundPolicy {
       control.closeFor(conn, 1008, reason, policyError("ERR_RATE_LIMIT", 1008, reason));
       return "closed";
     }
-    return this.#validate(conn, data, counters);
+    return this.parses ? "deliver" : this.#validate(conn, data, counters);
   }
 
-  #validate(conn: Connection, data: string | Uint8Array, counters: Counters): Verdict {
-    const { validate, maxInvalidMessages } = this.#options;
-    if (!validate) return "deliver";
-    const verdict = this.#runValidate(validate, conn, data);
+  /**
+   * The rest of the checks when text is parsed, run once the connection's earlier
+   * messages are done: parses text as JSON, runs the schema, then `validate`, and
+   * hands what passed to `deliver` (bytes get `validate` only). Returns a promise
+   * only when the schema answered with one; it never rejects, and the caller
+   * holds the connection's later messages until it settles, so none overtakes it.
+   */
+  accept(conn: Connection, frame: string | Uint8Array, deliver: Deliver): Promise<void> | undefined {
+    const counters = this.#countersOf(conn);
+    // Closed for invalid messages: what arrived before the close reaches nobody.
+    if (counters.invalidStreak >= this.#options.maxInvalidMessages) return undefined;
+    if (typeof frame !== "string") return this.#finish(conn, frame, frame, counters, deliver);
+    const value = parseJson(frame);
+    if (value === MALFORMED) return void this.#refuse(conn, counters, refusalOf(MALFORMED_REASON));
+    const schema = this.#schema;
+    if (!schema) return this.#finish(conn, frame, value, counters, deliver);
+    let result: StandardResult<unknown> | Promise<StandardResult<unknown>>;
+    try {
+      result = schema["~standard"].validate(value);
+    } catch (error) {
+      return this.#schemaFailed(conn, counters, error);
+    }
+    // A sync schema stays on this path: no promise, no closure per message.
+    if (!isThenable(result)) return this.#settle(conn, frame, result, counters, deliver);
+    return Promise.resolve(result).then(
+      (settled) => this.#settle(conn, frame, settled, counters, deliver),
+      (error: unknown) => this.#schemaFailed(conn, counters, error),
+    );
+  }
+
+  #settle(
+    conn: Connection,
+    frame: string,
+    result: StandardResult<unknown>,
+    counters: Counters,
+    deliver: Deliver,
+  ): undefined {
+    let read: ReturnType<typeof outcome>;
+    try {
+      read = outcome(result);
+    } catch (error) {
+      return this.#schemaFailed(conn, counters, error);
+    }
+    if ("reason" in read) return void this.#refuse(conn, counters, refusalOf(read.reason));
+    return this.#finish(conn, frame, read.value, counters, deliver);
+  }
+
+  /** A schema that throws, rejects or answers nonsense refuses the message (fail closed), reported. */
+  #schemaFailed(conn: Connection, counters: Counters, error: unknown): undefined {
+    this.#report(hookError("messages schema", error), conn);
+    this.#refuse(conn, counters, SCHEMA_FAILED);
+    return undefined;
+  }
+
+  #finish(
+    conn: Connection,
+    frame: string | Uint8Array,
+    value: unknown,
+    counters: Counters,
+    deliver: Deliver,
+  ): undefined {
+    if (this.#validate(conn, value, counters) === "deliver") deliver(conn, frame, value);
+    return undefined;
+  }
+
+  #validate(conn: Connection, data: unknown, counters: Counters): Verdict {
+    const { validate } = this.#options;
+    const verdict = validate ? this.#runValidate(validate, conn, data) : true;
     if (verdict === true) {
       counters.invalidStreak = 0;
       return "deliver";
     }
+    return this.#refuse(conn, counters, verdict);
+  }
+
+  /** Tells the sender why, and closes with 1008 after `maxInvalidMessages` in a row. */
+  #refuse(conn: Connection, counters: Counters, refusal: Refusal): Verdict {
+    const { maxInvalidMessages } = this.#options;
     this.#options.metrics?.refused("invalid_message");
-    conn.send(verdict.reply);
+    conn.send(refusal.reply);
     if (++counters.invalidStreak >= maxInvalidMessages) {
       const reason = `${maxInvalidMessages} invalid messages in a row`;
       control.closeFor(conn, 1008, reason, policyError("ERR_INVALID_MESSAGE", 1008, reason));
@@ -75,13 +165,13 @@ export class InboundPolicy {
   #runValidate(
     validate: NonNullable<ResolvedOptions["validate"]>,
     conn: Connection,
-    data: string | Uint8Array,
+    data: unknown,
   ): true | Refusal {
     try {
       const verdict = validate(conn, data);
       if (verdict === true) return true;
       if (isRefusal(verdict)) return verdict;
-      return { reason: String(verdict), reply: refusalText(String(verdict)) };
+      return refusalOf(String(verdict));
     } catch (error) {
       this.#report(hookError("validate", error), conn);
       return { reason: "validation failed", reply: refusalText("validation failed") };
@@ -125,6 +215,11 @@ export function byteLength(data: string | Uint8Array, limit: number): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+/** A refusal whose sender gets the default text. */
+function refusalOf(reason: string): Refusal {
+  return { reason, reply: refusalText(reason) };
 }
 
 function isRefusal(value: unknown): value is Refusal {

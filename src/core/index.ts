@@ -17,6 +17,7 @@ export {
 export { isSendableCloseCode, MAX_REASON_BYTES } from "./close-codes.ts";
 export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
+export type { MessageFormat, MessageOf } from "./json-messages.ts";
 export type { MetricsObserver, RefusalReason } from "./observer.ts";
 export type { CloseInfo, ResolvedOptions, ResolvedTls, ServerHooks, ServerOptions } from "./options.ts";
 export {
@@ -49,6 +50,13 @@ export {
   type PublishOptions,
   SHUTDOWN_CLOSE,
 } from "./server.ts";
+export type {
+  InferOutput,
+  StandardIssue,
+  StandardPathSegment,
+  StandardResult,
+  StandardSchemaV1,
+} from "./standard-schema.ts";
 export {
   type BackpressureOptions,
   type CompressionOptions,

@@ -3,6 +3,7 @@
  */
 import type { Connection } from "./connection.ts";
 import type { WebSocketError } from "./errors.ts";
+import { type MessageFormat, type MessageOf, resolveMessages } from "./json-messages.ts";
 import type {
   BackpressureOptions,
   CompressionOptions,
@@ -53,35 +54,52 @@ export interface CloseInfo {
   readonly closeFrame: boolean;
 }
 
-/** The user hooks of a server. Every hook may be async; errors go to `onError`. */
-export interface ServerHooks {
+/**
+ * The user hooks of a server. Every hook may be async; errors go to `onError`.
+ * `Data` is the type of `conn.data` (what `onUpgrade` attaches); `Message` the
+ * type of the text messages `onMessage` and `validate` get (see {@link ServerOptions.messages}).
+ */
+export interface ServerHooks<Data = unknown, Message = string> {
   /**
    * Runs for each upgrade request before a connection exists: reject it, attach
    * `conn.data`, or choose a subprotocol. A throw or rejection answers 500.
    */
-  onUpgrade?: (request: UpgradeRequest) => UpgradeResult | Promise<UpgradeResult>;
+  // NoInfer: `Data` comes from the server's type arguments only, so that an
+  // `onUpgrade` returning data never retypes `conn.data` in code written before generics.
+  onUpgrade?: (
+    request: UpgradeRequest,
+  ) => UpgradeResult<NoInfer<Data>> | Promise<UpgradeResult<NoInfer<Data>>>;
   /** A client finished its handshake. Runs (and settles) before any `onMessage` of it. */
-  onConnect?: (conn: Connection) => unknown;
-  /** A text message arrived (and passed `validate`). */
-  onMessage?: (conn: Connection, message: string) => unknown;
+  onConnect?: (conn: Connection<Data>) => unknown;
+  /**
+   * A text message arrived (and passed `validate`): the string, or with
+   * `messages` set, its parsed (and schema-checked) value.
+   */
+  onMessage?: (conn: Connection<Data>, message: Message) => unknown;
   /** A binary message arrived. Without this hook, binary messages close the connection with 1003. */
-  onBinary?: (conn: Connection, data: Uint8Array) => unknown;
+  onBinary?: (conn: Connection<Data>, data: Uint8Array) => unknown;
   /** A connection whose buffer went over half the backpressure limit has written everything. */
-  onDrain?: (conn: Connection) => unknown;
+  onDrain?: (conn: Connection<Data>) => unknown;
   /** The connection is gone. Runs exactly once per connection, however it ended. */
-  onDisconnect?: (conn: Connection, info: CloseInfo) => unknown;
+  onDisconnect?: (conn: Connection<Data>, info: CloseInfo) => unknown;
   /** A hook threw, or a socket failed. Without it, errors are printed with `console.error`. */
-  onError?: (error: Error, conn?: Connection) => void;
+  onError?: (error: Error, conn?: Connection<Data>) => void;
   /**
    * Checks a message before `onMessage`: return `true` to accept it, or a reason
    * (string) to refuse it. A refused message reaches nobody; the sender gets
-   * `Invalid message: {reason}`, or the `reply` of a {@link Refusal}.
+   * `Invalid message: {reason}`, or the `reply` of a {@link Refusal}. With
+   * `messages` set, it checks the parsed value (after the schema), and bytes as they came.
    */
-  validate?: (conn: Connection, message: string | Uint8Array) => true | string | Refusal;
+  validate?: (conn: Connection<Data>, message: Message | Uint8Array) => true | string | Refusal;
 }
 
-/** Options of a {@link BaseServer}. Every default is the same on every runtime. */
-export interface ServerOptions extends ServerHooks {
+/**
+ * Options of a {@link BaseServer}. Every default is the same on every runtime.
+ * `Data` types `conn.data`; `Format` is the type of {@link messages}, which
+ * types the messages hooks get (inferred from the option when the server's
+ * type arguments are not written).
+ */
+export interface ServerOptions<Data = unknown, Format = "text"> extends ServerHooks<Data, MessageOf<Format>> {
   /** TCP port, 0..65535. 0 (the default) picks a free port, readable after `listen()`. */
   port?: number;
   /** Interface to bind. Default `"0.0.0.0"`. */
@@ -112,6 +130,15 @@ export interface ServerOptions extends ServerHooks {
   /** Consecutive invalid messages before the connection is closed with 1008. Default 5. */
   maxInvalidMessages?: number;
   /**
+   * How text messages reach `validate` and `onMessage`: `"text"` (the default) as
+   * strings; `"json"` parsed; a Standard Schema v1 schema (zod, valibot, arktype,
+   * ...) parsed, then validated, hooks getting the schema's output. Malformed
+   * JSON and values the schema refuses are invalid messages: the sender gets
+   * `Invalid message: {reason}` and they count toward `maxInvalidMessages`.
+   * Binary messages are not parsed: they go to `onBinary` as bytes. See docs/messages.md.
+   */
+  messages?: MessagesOption<Format>;
+  /**
    * Which upgrade-request headers a connection keeps for `conn.headers`: `true`
    * (the default) every one, `false` none, or a list of names (any case). `onUpgrade`
    * sees every header either way; keeping fewer saves memory per connection and, on
@@ -138,8 +165,19 @@ export interface ServerOptions extends ServerHooks {
   metrics?: MetricsObserver;
 }
 
-/** Options after validation, with every default applied (see {@link ServerOptions}). */
-export interface ResolvedOptions extends ServerHooks {
+/**
+ * The type of {@link ServerOptions.messages} for a `Format`. Not a constraint on
+ * `Format`: `InstanceType<typeof Server>` and `ConstructorParameters<typeof Server>`
+ * instantiate the constraint, and an unknown format must read as "text" there
+ * (string messages), as before servers had a format.
+ */
+export type MessagesOption<Format> = unknown extends Format ? "text" : Format & MessageFormat;
+
+/**
+ * Options after validation, with every default applied (see {@link ServerOptions}).
+ * Untyped (`Data` and messages `unknown`): the engine hands hooks what the format made.
+ */
+export interface ResolvedOptions extends ServerHooks<unknown, unknown> {
   /** Answers plain HTTP requests; see {@link ServerOptions.onRequest}. */
   readonly onRequest?: RequestHandler;
   /** See {@link ServerOptions.port}. */
@@ -168,6 +206,8 @@ export interface ResolvedOptions extends ServerHooks {
   readonly rateLimit: RateLimitOptions | false;
   /** See {@link ServerOptions.maxInvalidMessages}. */
   readonly maxInvalidMessages: number;
+  /** See {@link ServerOptions.messages}; `"text"` when absent. */
+  readonly messages: MessageFormat;
   /** See {@link ServerOptions.keepHeaders}; listed names in lower case. */
   readonly keepHeaders: KeepHeaders;
   /** See {@link ServerOptions.tls}; PEM bytes decoded to text. */
@@ -212,7 +252,7 @@ const HOOKS = [
 ] as const;
 
 /** Every name {@link ServerOptions} knows. */
-const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
+const OPTION_NAMES: readonly (keyof ServerOptions<unknown, MessageFormat>)[] = [
   "port",
   "hostname",
   "path",
@@ -226,14 +266,22 @@ const OPTION_NAMES: readonly (keyof ServerOptions)[] = [
   "allowedOrigins",
   "rateLimit",
   "maxInvalidMessages",
+  "messages",
   "keepHeaders",
   "tls",
   "metrics",
   ...HOOKS,
 ];
 
-/** Validates options and applies defaults; throws `TypeError` naming the bad (or unknown) option. */
-export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+/**
+ * Validates options and applies defaults; throws `TypeError` naming the bad (or unknown) option.
+ * The result is untyped: hooks typed for `Data` and `Format` are called by the
+ * engine with what those types describe.
+ */
+export function resolveOptions<Data, Format>(typed: ServerOptions<Data, Format> = {}): ResolvedOptions {
+  // Typed hooks take narrower arguments than the engine's untyped view: the
+  // format and the server's type arguments vouch for what the engine passes.
+  const options = typed as unknown as ServerOptions<unknown, MessageFormat>;
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
@@ -273,6 +321,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       options.maxInvalidMessages ?? DEFAULTS.maxInvalidMessages,
       1,
     ),
+    messages: resolveMessages(options.messages),
     keepHeaders: keepHeaders(options.keepHeaders),
     tls: resolveTls(options.tls),
     metrics: resolveObserver(options.metrics),

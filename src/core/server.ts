@@ -37,8 +37,10 @@ export const SHUTDOWN_CLOSE = { code: 1001, reason: "server shutting down" } as 
 /**
  * A WebSocket server; each runtime entry point (`polysocket/node`, `/bun`, `/deno`,
  * and the auto-detecting `polysocket`) exports a `Server` subclass of it.
+ * `Data` types `conn.data` in every hook; `Format` is the `messages` option's
+ * type (inferred from it), which types the messages `onMessage` gets.
  */
-export abstract class BaseServer {
+export abstract class BaseServer<Data = unknown, Format = "text"> {
   readonly #options: ResolvedOptions;
   readonly #engine: ServerEngine;
   #listener: Listener | undefined;
@@ -48,7 +50,7 @@ export abstract class BaseServer {
   #mount: { readonly handlers: unknown; readonly release: () => void } | undefined;
 
   /** Validates `options`; throws `TypeError` naming the first bad one. */
-  constructor(options?: ServerOptions) {
+  constructor(options?: ServerOptions<Data, Format>) {
     this.#options = resolveOptions(options);
     this.#engine = new ServerEngine(this.#options);
   }
@@ -72,8 +74,8 @@ export abstract class BaseServer {
   }
 
   /** Open connections by id. A live view: it changes as clients come and go. */
-  get connections(): ReadonlyMap<string, Connection> {
-    return this.#engine.connections;
+  get connections(): ReadonlyMap<string, Connection<Data>> {
+    return this.#engine.connections as ReadonlyMap<string, Connection<Data>>;
   }
 
   /**

@@ -127,10 +127,10 @@ export type KeepHeaders = boolean | readonly string[];
  */
 export type RequestHandler = (request: Request) => Response | undefined | Promise<Response | undefined>;
 
-/** What `onUpgrade` returns to accept a connection, optionally with data and a subprotocol. */
-export interface UpgradeAccept {
+/** What `onUpgrade` returns to accept a connection, optionally with data (typed `Data`) and a subprotocol. */
+export interface UpgradeAccept<Data = unknown> {
   /** Becomes `conn.data`. */
-  data?: unknown;
+  data?: Data;
   /** One of the subprotocols the client offered (`sec-websocket-protocol`). */
   protocol?: string;
 }
@@ -154,7 +154,7 @@ export interface UpgradeReject {
 
 /** The result of `onUpgrade`: nothing (accept), an accept with data, or a reject. */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets a hook that returns nothing accept
-export type UpgradeResult = void | undefined | UpgradeAccept | UpgradeReject;
+export type UpgradeResult<Data = unknown> = void | undefined | UpgradeAccept<Data> | UpgradeReject;
 
 /** A `validate` refusal that also chooses the text its sender gets. */
 export interface Refusal {

@@ -8,7 +8,7 @@ import { FakeServer } from "./fake-runtime.ts";
 
 const KNOWN =
   "port, hostname, path, maxPayload, heartbeat, idleTimeout, handshakeTimeout, maxConnections, " +
-  "backpressure, compression, allowedOrigins, rateLimit, maxInvalidMessages, keepHeaders, tls, metrics, onUpgrade, onConnect, " +
+  "backpressure, compression, allowedOrigins, rateLimit, maxInvalidMessages, messages, keepHeaders, tls, metrics, onUpgrade, onConnect, " +
   "onMessage, onBinary, onDrain, onDisconnect, onError, validate, onRequest";
 
 const HOOKS = [

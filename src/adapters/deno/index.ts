@@ -19,8 +19,11 @@ export * from "../../core/index.ts";
 export type { DenoHandler, DenoServeInfo };
 export { denoAdapter };
 
-/** A WebSocket server on Deno. */
-export class Server extends BaseServer {
+/**
+ * A WebSocket server on Deno. `Data` types `conn.data`; `Format`, the `messages`
+ * option (inferred from it), types the messages `onMessage` gets (docs/messages.md).
+ */
+export class Server<Data = unknown, Format = "text"> extends BaseServer<Data, Format> {
   /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(denoAdapter);

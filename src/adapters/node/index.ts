@@ -32,8 +32,11 @@ export interface UpgradeHost {
 /** The polysocket servers attached to each host, tried in turn for every upgrade. */
 const attached = new WeakMap<UpgradeHost, Set<Server>>();
 
-/** A WebSocket server on Node.js. */
-export class Server extends BaseServer {
+/**
+ * A WebSocket server on Node.js. `Data` types `conn.data`; `Format`, the `messages`
+ * option (inferred from it), types the messages `onMessage` gets (docs/messages.md).
+ */
+export class Server<Data = unknown, Format = "text"> extends BaseServer<Data, Format> {
   /** The runtime binding this entry point uses. */
   protected override loadAdapter(): Promise<Adapter> {
     return Promise.resolve(nodeAdapter);
