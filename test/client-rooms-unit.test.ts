@@ -25,6 +25,15 @@ class TinyRooms {
   readonly refuse = new Map<string, string>();
   readonly joins: Record<string, unknown>[] = [];
   readonly rooms = new Map<string, { history: Entry[]; seq: number; members: Set<WebSocket> }>();
+  /** Every publish frame received, in order. */
+  readonly publishes: Record<string, unknown>[] = [];
+  /** Stored publishes by room/session/ref: a repeat is acknowledged with its first seq. */
+  readonly stored = new Map<string, number>();
+  /** Drop the connection once, after storing the next publish and before acknowledging it. */
+  dropBeforeAck = false;
+  /** Answer each publish's first arrival with a retryable nack. */
+  retryOnce = false;
+  readonly #retried = new Set<string>();
   /** Sockets held before their welcome (a slow server). */
   holdWelcome = false;
   readonly held: WebSocket[] = [];
@@ -57,12 +66,13 @@ class TinyRooms {
     return room;
   }
 
-  publish(name: string, data: unknown, binary?: true): void {
+  publish(name: string, data: unknown, binary?: true): number {
     const room = this.room(name);
     const entry: Entry = { seq: ++room.seq, data, ...(binary ? { binary } : {}) };
     room.history.push(entry);
     if (room.history.length > this.historyLimit) room.history.shift();
     for (const member of room.members) member.send(JSON.stringify({ type: "message", room: name, ...entry }));
+    return entry.seq;
   }
 
   /** Drops every connection without a close frame. */
@@ -78,12 +88,45 @@ class TinyRooms {
   #frame(ws: WebSocket, frame: Record<string, unknown>): void {
     const name = frame.room as string;
     if (frame.type === "join") this.#join(ws, name, frame);
-    if (frame.type === "publish") this.publish(name, frame.data, frame.binary as true | undefined);
+    if (frame.type === "publish") this.#publish(ws, name, frame);
     if (frame.type === "leave") {
       this.room(name).members.delete(ws);
       ws.send(JSON.stringify({ type: "left", room: name }));
       this.#presence(name);
     }
+  }
+
+  /** A member's publish, stored once per session and number, answered ack or nack. */
+  #publish(ws: WebSocket, name: string, frame: Record<string, unknown>): void {
+    this.publishes.push(frame);
+    const { ref } = frame;
+    const answer = (reply: object) => ws.send(JSON.stringify({ room: name, ref, ...reply }));
+    const key = `${name}/${String(frame.session)}/${String(ref)}`;
+    if (frame.data === "refuse me") {
+      answer({ type: "nack", reason: "not this one" });
+    } else if (this.retryOnce && !this.#retried.has(key)) {
+      this.#retried.add(key);
+      answer({ type: "nack", reason: "try again", retry: true });
+    } else {
+      this.#store(ws, key, name, frame, answer);
+    }
+  }
+
+  #store(
+    ws: WebSocket,
+    key: string,
+    name: string,
+    frame: Record<string, unknown>,
+    answer: (r: object) => void,
+  ): void {
+    const seq = this.stored.get(key) ?? this.publish(name, frame.data, frame.binary as true | undefined);
+    this.stored.set(key, seq);
+    if (this.dropBeforeAck) {
+      this.dropBeforeAck = false;
+      ws.terminate();
+      return;
+    }
+    answer({ type: "ack", seq });
   }
 
   #join(ws: WebSocket, name: string, frame: Record<string, unknown>): void {
@@ -241,6 +284,61 @@ describe("client rooms (against a tiny multi-room server)", () => {
     await again.wait("joined");
     expect(server.joins).toEqual([{ type: "join", room: "again" }]);
     expect(client.rooms.map((r) => r.name)).toEqual(["again"]);
+  });
+
+  test("a publish whose ack was lost is sent again after the rejoin, same number, and stored once", async () => {
+    const server = await start();
+    const client = open(server.url);
+    const room = client.join("once");
+    const seen = record(room);
+    await seen.wait("joined");
+    expect(room.publish("first")).toBe("sent");
+    expect((await seen.wait("ack"))[0]).toEqual({ seq: 1, data: "first" });
+    server.dropBeforeAck = true;
+    expect(room.publish("second")).toBe("sent");
+    expect(room.queued).toBe(1); // not acknowledged
+    await seen.wait("joined", 2);
+    expect((await seen.wait("ack", 2))[1]).toEqual({ seq: 2, data: "second" });
+    expect(room.queued).toBe(0);
+    const sent = server.publishes.map(({ data, ref, session }) => [data, ref, session]);
+    const session = sent[0]![2];
+    expect(session).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(sent).toEqual([
+      ["first", 1, session],
+      ["second", 2, session],
+      ["second", 2, session], // the resend: same session and number
+    ]);
+    expect(server.room("once").history.map((e) => e.data)).toEqual(["first", "second"]);
+    expect(seen.data()).toEqual(["first", "second"]); // delivered once, too
+  });
+
+  test("a retryable nack sends what is unacknowledged again after a backoff; a final one is a nack event", async () => {
+    const server = await start();
+    server.retryOnce = true;
+    const client = open(server.url, { minDelay: 40, maxDelay: 40 });
+    const room = client.join("retry");
+    const seen = record(room);
+    await seen.wait("joined");
+    const started = Date.now();
+    room.publish("a");
+    room.publish("b");
+    await seen.wait("ack", 2);
+    const took = Date.now() - started;
+    expect(took, "one resend, after at most maxDelay").toBeLessThan(1000);
+    expect(seen.of("ack").map((a) => a.data)).toEqual(["a", "b"]);
+    expect(server.publishes.map((p) => [p.data, p.ref])).toEqual([
+      ["a", 1],
+      ["b", 2],
+      ["a", 1],
+      ["b", 2],
+    ]);
+    server.retryOnce = false;
+    room.publish("refuse me");
+    expect((await seen.wait("nack"))[0]).toEqual({ reason: "not this one", data: "refuse me" });
+    expect(room.queued).toBe(0);
+    room.publish("after");
+    expect((await seen.wait("ack", 3))[2]).toMatchObject({ data: "after" });
+    expect(server.publishes.at(-1)).toMatchObject({ data: "after", ref: 4 }); // the refused one used up 3
   });
 
   test("bad names and data are TypeErrors; close() leaves every room", async () => {

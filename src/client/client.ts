@@ -75,6 +75,7 @@ export class Client {
     this.#rooms = new RoomSet({
       write: (frame) => this.#writeFrame(frame),
       queue: { limit: this.#options.maxQueued, overflow: this.#options.overflow },
+      retryDelay: (attempt) => backoffDelay(attempt, this.#options),
       fail: (error) => this.#error(error),
     });
     void this.#open();

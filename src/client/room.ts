@@ -1,13 +1,14 @@
 /**
  * `ClientRoom`: one room of a `Rooms` server, as `client.join(name)` returns it.
  * It keeps the room's resume point (epoch and last delivered seq), delivers
- * each message once, and holds publishes until the server confirms the join on
- * the current connection.
+ * each message once, and publishes exactly once (outbox.ts): held until the
+ * server confirms the join, numbered, and sent again until acknowledged.
  */
 import { type ClientFrame, fromBase64, type ServerFrame, toBase64 } from "../core/resume-protocol.ts";
 import type { JsonValue, RoomData } from "../core/rooms/store.ts";
 import { Emitter, type GapEvent } from "./events.ts";
-import { SendQueue, type SendResult } from "./send-queue.ts";
+import { Outbox, type Outgoing } from "./outbox.ts";
+import type { SendResult } from "./send-queue.ts";
 
 /** Where a room handle is: waiting for the server's `joined`, in the room, or out for good. */
 export type ClientRoomState = "joining" | "joined" | "left";
@@ -22,8 +23,12 @@ export interface RoomEvents {
   gap: GapEvent;
   /** Who is in the room now, as the server's application describes each member (e.g. nicknames). */
   presence: { readonly online: readonly JsonValue[] };
-  /** Text for this client alone about this room (e.g. why a publish was refused). */
+  /** Text for this client alone about this room (e.g. a malformed frame). */
   notice: { readonly text: string };
+  /** A publish is stored, once, as message `seq` (`data` as it was given to `publish`). */
+  ack: { readonly seq: number; readonly data: RoomData };
+  /** A publish was refused for good (the server's `onPublish`, a bad payload): never stored. */
+  nack: { readonly reason: string; readonly data: RoomData };
   /** Out of the room for good: `leave()` (no `reason`), a refused join, or the server's decision (`reason`). */
   left: { readonly reason: string | undefined };
 }
@@ -34,6 +39,8 @@ export interface RoomLink {
   write(frame: ClientFrame): boolean;
   /** Messages a room may hold while not joined, and what to drop when full. */
   readonly queue: { readonly limit: number; readonly overflow: "drop-newest" | "drop-oldest" };
+  /** The delay before resend attempt `attempt` after a retryable `nack`, in ms. */
+  retryDelay(attempt: number): number;
   /** Reports a failure (a throwing listener, a malformed frame) as the client's `error` event. */
   fail(error: Error): void;
   /** Forgets the room; `sent` says whether the server was told (a `left` answer is coming). */
@@ -61,7 +68,7 @@ export class ClientRoom {
   readonly name: string;
   readonly #link: RoomLink;
   readonly #events: Emitter<RoomEvents>;
-  readonly #pending: SendQueue<ClientFrame>;
+  readonly #outbox: Outbox;
   #state: ClientRoomState = "joining";
   #epoch: string | undefined;
   #lastSeq = 0;
@@ -74,7 +81,7 @@ export class ClientRoom {
     this.#events = new Emitter<RoomEvents>((type, error) =>
       link.fail(new Error(`a "${type}" listener of room ${name} threw: ${error.message}`, { cause: error })),
     );
-    this.#pending = new SendQueue(link.queue.limit, link.queue.overflow);
+    this.#outbox = new Outbox(name, link);
   }
 
   /** Where the handle is: "joining" (also while reconnecting), "joined", or "left" for good. */
@@ -92,9 +99,9 @@ export class ClientRoom {
     return this.#epoch;
   }
 
-  /** Publishes waiting for the join (or the next connection). */
+  /** Publishes not acknowledged yet: waiting for the join, or sent and unanswered. */
   get queued(): number {
-    return this.#pending.size;
+    return this.#outbox.size;
   }
 
   /**
@@ -117,7 +124,8 @@ export class ClientRoom {
    * Publishes to the room: a string as text, a `Uint8Array` as bytes (base64 on
    * the wire), anything else as a JSON value. "sent" when it went to the server,
    * "queued" while the join is not confirmed, "dropped" when the queue is full
-   * or the room was left. Throws `TypeError` for data JSON cannot carry.
+   * or the room was left. Until the server's `ack` it is sent again after every
+   * rejoin; the server stores it once. Throws `TypeError` for data JSON cannot carry.
    *
    * @example
    * ```ts
@@ -129,10 +137,9 @@ export class ClientRoom {
    * ```
    */
   publish(data: RoomData): SendResult {
-    const frame = publishFrame(this.name, data);
+    const item = outgoing(data);
     if (this.#state === "left") return "dropped";
-    if (this.#state === "joined" && this.#link.write(frame)) return "sent";
-    return this.#pending.push(frame);
+    return this.#outbox.publish(item, this.#state === "joined");
   }
 
   /** Leaves the room for good: the server is told, queued publishes are dropped, `left` is emitted. */
@@ -151,6 +158,7 @@ export class ClientRoom {
   /** @internal The connection is gone: publishes wait for the next `joined`. */
   disconnected(): void {
     if (this.#state === "joined") this.#state = "joining";
+    this.#outbox.disconnected();
   }
 
   /** @internal The client closed for good. */
@@ -162,6 +170,8 @@ export class ClientRoom {
   receive(frame: RoomFrame): void {
     if (this.#state === "left") return;
     if (frame.type === "joined") this.#joined(frame.epoch, frame.seq);
+    else if (frame.type === "ack") this.#acked(frame.ref, frame.seq);
+    else if (frame.type === "nack") this.#refused(frame.ref, frame.reason, frame.retry === true);
     else if (frame.type === "left") this.#end(frame.reason ?? "removed by the server", false);
     // The server answers a join with `joined` first: anything before it belongs to an earlier membership.
     else if (this.#state === "joined") this.#event(frame);
@@ -186,7 +196,8 @@ export class ClientRoom {
   }
 
   #joined(epoch: string, seq: number): void {
-    if (this.#epoch !== undefined && this.#epoch !== epoch) {
+    const restarted = this.#epoch !== undefined && this.#epoch !== epoch;
+    if (restarted) {
       // The room's numbering started over: what came after our point is unknowable.
       this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
       this.#lastSeq = 0;
@@ -195,9 +206,19 @@ export class ClientRoom {
     this.#state = "joined";
     const rejoin = this.#joinedOnce;
     this.#joinedOnce = true;
-    // Publishes held for the join go before "joined" listeners send more, keeping their order.
-    for (const frame of this.#pending.drain()) this.#link.write(frame);
+    // Unacknowledged and held publishes go before "joined" listeners send more, keeping their order.
+    this.#outbox.joined(restarted);
     this.#events.emit("joined", { epoch, seq, rejoin });
+  }
+
+  #acked(ref: unknown, seq: number): void {
+    const item = this.#outbox.acked(ref);
+    if (item) this.#events.emit("ack", { seq, data: item.data });
+  }
+
+  #refused(ref: unknown, reason: string, retry: boolean): void {
+    const item = this.#outbox.refused(ref, retry);
+    if (item) this.#events.emit("nack", { reason, data: item.data });
   }
 
   #message(frame: Extract<ServerFrame, { type: "message" }>): void {
@@ -212,21 +233,22 @@ export class ClientRoom {
 
   #end(reason: string | undefined, sent: boolean): void {
     this.#state = "left";
-    this.#pending.drain();
+    this.#outbox.clear();
     this.#link.detach(this, sent);
     this.#events.emit("left", { reason });
   }
 }
 
-/** The `publish` frame for `data`, or a `TypeError` for what JSON cannot carry. */
-function publishFrame(room: string, data: RoomData): ClientFrame {
-  if (data instanceof Uint8Array) return { type: "publish", room, data: toBase64(data), binary: true };
+/** `data` as it goes on the wire, or a `TypeError` for what JSON cannot carry. */
+function outgoing(data: RoomData): Outgoing {
+  // The bytes are taken now: a buffer reused after the call changes nothing sent.
+  if (data instanceof Uint8Array) return { wire: { data: toBase64(data), binary: true }, data: data.slice() };
   if (typeof data !== "string" && !isJson(data)) {
     throw new TypeError(
       `publish data must be a string, a Uint8Array or a JSON value, got ${describeData(data)}`,
     );
   }
-  return { type: "publish", room, data };
+  return { wire: { data }, data };
 }
 
 /** Whether `value` survives JSON unchanged in kind (no undefined, function, bigint, NaN, cycle). */

@@ -4,7 +4,7 @@
  */
 import type { ClientRoom, RoomEvents } from "../../src/client/index.ts";
 
-const TYPES: (keyof RoomEvents)[] = ["joined", "message", "gap", "presence", "notice", "left"];
+const TYPES: (keyof RoomEvents)[] = ["joined", "message", "gap", "presence", "notice", "left", "ack", "nack"];
 
 /** What {@link record} returns: the events seen so far, and waits for more. */
 export interface RoomRecord {

@@ -64,6 +64,7 @@ export function runRoomsView(client: Client, initial: readonly string[], nick: s
     $("rooms").append(view.entry);
     room.on("message", ({ data }) => add(view, messageText(data), "message", typeof data !== "string"));
     room.on("notice", ({ text }) => add(view, text, "notice"));
+    room.on("nack", ({ reason }) => add(view, `Not delivered: ${reason}`, "notice"));
     room.on("gap", (gap) => add(view, gapText(gap), "notice"));
     room.on("presence", ({ online }) => {
       onlineByRoom.set(name, online);
