@@ -18,7 +18,7 @@ export type { ChatPageMode } from "./html.ts";
  * and `?nick=` on to the WebSocket URL.
  *
  * @example
- * ```ts
+ * ```ts run=no
  * import { Rooms, Server } from "polysocket";
  * import { chatPage } from "./serve.ts"; // in this repository; not in a package entry yet
  * const rooms = new Rooms();
