@@ -154,19 +154,22 @@ export interface FakePeer {
   readonly transport: FakeTransport;
 }
 
-/** The real `BaseServer` on the fake binding, with helpers that play the runtime's part. */
-export class FakeServer extends BaseServer {
+/** The real `BaseServer` on the fake binding, with helpers that play the runtime's part (typed like `Server`). */
+export class FakeServer<Data = unknown, Format = "text"> extends BaseServer<Data, Format> {
   readonly adapter: FakeAdapter;
   readonly #transports = new WeakMap<Connection, FakeTransport>();
 
-  constructor(options?: ServerOptions, kind: WireKind = "copy") {
+  constructor(options?: ServerOptions<Data, Format>, kind: WireKind = "copy") {
     super(options);
     this.adapter = new FakeAdapter(kind);
   }
 
   /** A server already listening on the fake binding. */
-  static async start(options?: ServerOptions, kind: WireKind = "copy"): Promise<FakeServer> {
-    const server = new FakeServer(options, kind);
+  static async start<Data = unknown, Format = "text">(
+    options?: ServerOptions<Data, Format>,
+    kind: WireKind = "copy",
+  ): Promise<FakeServer<Data, Format>> {
+    const server = new FakeServer<Data, Format>(options, kind);
     await server.listen();
     return server;
   }
