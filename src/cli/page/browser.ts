@@ -15,8 +15,8 @@ import { runRoomsView } from "./rooms-view.ts";
 
 const params = new URLSearchParams(location.search);
 const option = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
-const { chatPath = "/chat", mode = "chat", rooms = "lobby" } = document.body.dataset;
-const url = new URL(chatPath, location.href);
+const { mode = "chat", rooms = "" } = document.body.dataset;
+const url = new URL(document.body.dataset.chatPath ?? "/chat", location.href);
 for (const name of ["token", "nick"]) {
   const value = params.get(name);
   if (value !== null) url.searchParams.set(name, value);
@@ -26,7 +26,7 @@ const options: ClientOptions = { resume: true, minDelay: option("minDelay"), max
 const client = connect(url, options);
 trackState(client);
 if (mode === "rooms") {
-  const initial = (params.get("rooms") ?? rooms).split(",").filter((name) => name !== "");
+  const initial = (params.get("rooms") ?? (rooms || "lobby")).split(",").filter((name) => name !== "");
   runRoomsView(client, initial, params.get("nick") ?? undefined);
 } else {
   runChatView(client);

@@ -13,9 +13,9 @@ export function pageHtml(
   mode: ChatPageMode = "chat",
   rooms: readonly string[] = [],
 ): string {
-  const data = `data-chat-path="${escapeAttribute(chatPath)}" data-mode="${mode}"${
-    rooms.length ? ` data-rooms="${escapeAttribute(rooms.join(","))}"` : ""
-  }`;
+  // The chat mode's body is as it always was: data-mode (and data-rooms) only for rooms.
+  const rest = mode === "rooms" ? ` data-mode="rooms" data-rooms="${escapeAttribute(rooms.join(","))}"` : "";
+  const data = `data-chat-path="${escapeAttribute(chatPath)}"${rest}`;
   return `<!doctype html>
 <html lang="en">
 <head>
