@@ -13,6 +13,8 @@
 import type { Buffer } from "node:buffer";
 import { type Cluster, Redis } from "ioredis";
 
+/** Longest wait for the subscriber connection when opening a room, in ms: Redis away longer fails the open. */
+const SUBSCRIBE_WAIT_MS = 10_000;
 /** Attempts to reconnect to one cluster node before the reader moves to another. */
 const NODE_ATTEMPTS = 3;
 
@@ -47,10 +49,14 @@ export class Reader {
   /** Subscribes to `channel`; resolves once Redis confirmed it (every later PUBLISH arrives). */
   async subscribe(channel: string): Promise<void> {
     this.#channels.add(channel);
+    const deadline = Date.now() + SUBSCRIBE_WAIT_MS;
     for (;;) {
       if (this.#closed) throw new Error("the Redis room store is closed");
       if (!this.#connected) {
-        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+        if (!(await this.#waitForConnection(deadline))) {
+          this.#channels.delete(channel);
+          throw new Error(`no subscriber connection to Redis within ${SUBSCRIBE_WAIT_MS} ms`);
+        }
         continue;
       }
       const connection = this.#connection;
@@ -62,6 +68,24 @@ export class Reader {
         // The connection went away meanwhile: subscribe on the next one.
       }
     }
+  }
+
+  /** Waits for the connection (true) or the deadline (false). */
+  #waitForConnection(deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(
+        () => {
+          this.#waiting = this.#waiting.filter((w) => w !== wake);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      this.#waiting.push(wake);
+    });
   }
 
   /** Stops receiving `channel`. */
