@@ -15,7 +15,8 @@ export type { ChatPageMode } from "./html.ts";
  * `/app.js` (its script, with `polysocket/client`) and the icon. `mode: "rooms"`
  * for a `Rooms` server (rooms list, unread counts, nicknames from presence),
  * "chat" (the default) for one `ChatRoom`. The page passes its own `?token=`
- * and `?nick=` on to the WebSocket URL.
+ * and `?nick=` on to the WebSocket URL. `script` serves that browser code
+ * instead of the built one (e.g. a bundle of src/cli/page/browser.ts of your own).
  *
  * @example
  * ```ts run=no
@@ -33,15 +34,21 @@ export type { ChatPageMode } from "./html.ts";
  * await server.listen();
  * ```
  */
-export async function chatPage(options: ChatPageOptions = {}): Promise<RequestHandler> {
-  return chatPageHandler(await pageScript(), options);
+export async function chatPage(options: ChatPageOptions & { script?: string } = {}): Promise<RequestHandler> {
+  const { script: given, ...page } = options;
+  return chatPageHandler(given ?? (await pageScript()), page);
 }
 
 let script: Promise<string> | undefined;
 
 /** The page's browser code, read (or bundled) once per process. */
 function pageScript(): Promise<string> {
-  script ??= builtScript().then((text) => text ?? bundledScript());
+  script ??= builtScript()
+    .then((text) => text ?? bundledScript())
+    .catch((error: unknown) => {
+      script = undefined; // a later call may succeed (esbuild installed meanwhile)
+      throw error;
+    });
   return script;
 }
 
@@ -61,6 +68,14 @@ async function builtScript(): Promise<string | undefined> {
 async function bundledScript(): Promise<string> {
   // A computed specifier: the package build must not follow it (esbuild is not a dependency).
   const bundler = "./bundle.ts";
-  const { bundleChatPage } = (await import(bundler)) as typeof import("./bundle.ts");
-  return bundleChatPage();
+  let bundle: typeof import("./bundle.ts");
+  try {
+    bundle = await import(bundler);
+  } catch (error) {
+    throw new Error(
+      "chatPage: no built page script (dist/chat-page.js) and no esbuild to bundle one: pass options.script",
+      { cause: error },
+    );
+  }
+  return bundle.bundleChatPage();
 }
