@@ -356,6 +356,9 @@ describe("client rooms (against a tiny multi-room server)", () => {
     client.close();
     expect(seen.of("left")).toEqual([{ reason: "client closed" }]);
     expect(() => client.join("y")).toThrow(new TypeError("cannot join a room: the client is closed"));
+    expect(() => open(server.url, { resume: false }).join("z")).toThrow(
+      new TypeError("cannot join a room with resume: false (rooms speak the resumable protocol)"),
+    );
   });
 });
 

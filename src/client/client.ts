@@ -161,6 +161,9 @@ export class Client {
    */
   join(name: string): ClientRoom {
     if (this.#state === "closed") throw new TypeError("cannot join a room: the client is closed");
+    if (this.#options.resume === false) {
+      throw new TypeError("cannot join a room with resume: false (rooms speak the resumable protocol)");
+    }
     return this.#rooms.join(name);
   }
 
