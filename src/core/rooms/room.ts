@@ -51,11 +51,8 @@ export class Room {
   /** Who is in the room, in every process, by connection id. */
   readonly #online = new Map<string, Member>();
   readonly #locals = new Map<Connection, Local>();
-  readonly #audiences: Record<MemberKind, Audience> = {
-    plain: new Audience(),
-    bare: new Audience(),
-    named: new Audience(),
-  };
+  /** By kind of member, each made for its first member (a room mostly has one kind; an unused audience cost ~450 B). */
+  readonly #audiences: Partial<Record<MemberKind, Audience>> = {};
   /**
    * Resumable members ahead of this process's copy (they resumed past its
    * latest message, from a process further along): the number they have, so
@@ -174,7 +171,7 @@ export class Room {
     } else {
       this.#replay(conn, kind, resume);
     }
-    if (!this.#ahead.has(conn)) this.#audiences[kind].add(conn);
+    if (!this.#ahead.has(conn)) this.#audience(kind).add(conn);
     this.#announce(member, { join: member }, this.#policy.joinNotice);
   }
 
@@ -184,7 +181,7 @@ export class Room {
     if (local === undefined) return false;
     this.#locals.delete(conn);
     this.#ahead.delete(conn);
-    this.#audiences[local.kind].delete(conn);
+    this.#audiences[local.kind]?.delete(conn);
     this.#announce(local.member, { leave: conn.id }, this.#policy.leaveNotice);
     return true;
   }
@@ -217,11 +214,12 @@ export class Room {
     this.#seq = entry.seq;
     this.#history.push(entry);
     if (this.#history.length > this.#policy.limits.historyLimit) this.#history.shift();
-    const { plain, bare, named } = this.#audiences;
-    if (plain.size > 0) plain.send(plainPayload(entry.data));
+    const { plain } = this.#audiences;
+    if (plain?.size) plain.send(plainPayload(entry.data));
     if (this.#ahead.size > 0) this.#catchUp(entry.seq);
-    if (bare.size > 0) bare.send(messageFrame(undefined, entry.seq, entry.data));
-    if (named.size > 0) named.send(messageFrame(this.name, entry.seq, entry.data));
+    const { bare, named } = this.#audiences; // after the catch-up, which may make one
+    if (bare?.size) bare.send(messageFrame(undefined, entry.seq, entry.data));
+    if (named?.size) named.send(messageFrame(this.name, entry.seq, entry.data));
   }
 
   /** Members ahead of the room that do not have message `seq` yet get frames from it on. */
@@ -230,15 +228,15 @@ export class Room {
       if (seq <= has) continue;
       this.#ahead.delete(conn);
       const local = this.#locals.get(conn);
-      if (local) this.#audiences[local.kind].add(conn);
+      if (local) this.#audience(local.kind).add(conn);
     }
   }
 
   /** A frame for every resumable member, those ahead of the room included. */
   #toResumable(frame: ServerFrame): void {
     const { bare, named } = this.#audiences;
-    if (bare.size > 0) bare.send(roomFrame(undefined, frame));
-    if (named.size > 0) named.send(roomFrame(this.name, frame));
+    if (bare?.size) bare.send(roomFrame(undefined, frame));
+    if (named?.size) named.send(roomFrame(this.name, frame));
     for (const conn of this.#ahead.keys()) this.sendFrame(conn, frame);
   }
 
@@ -277,6 +275,12 @@ export class Room {
     return start === 0 ? this.#history : start < 0 ? [] : this.#history.slice(start);
   }
 
+  /** The audience of `kind`, made on its first member. */
+  #audience(kind: MemberKind): Audience {
+    this.#audiences[kind] ??= new Audience();
+    return this.#audiences[kind];
+  }
+
   #label(kind: MemberKind): string | undefined {
     return kind === "named" ? this.name : undefined;
   }
@@ -284,7 +288,8 @@ export class Room {
   #presenceChanged(change: PresenceChange): void {
     if (change.join) this.#online.set(change.join.id, change.join);
     if (change.leave !== undefined) this.#online.delete(change.leave);
-    if (this.#audiences.bare.size + this.#audiences.named.size + this.#ahead.size === 0) return;
+    const { bare, named } = this.#audiences;
+    if ((bare?.size ?? 0) + (named?.size ?? 0) + this.#ahead.size === 0) return;
     this.#toResumable({ type: "presence", online: [...this.#online.values()].map((m) => m.info) });
   }
 
