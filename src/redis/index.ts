@@ -22,19 +22,27 @@
  * announced gone in each room, once (whoever removes a member from the
  * room's hash stores its leave). See docs/redis.md.
  *
+ * `redisRooms(options)` is `Rooms` on a store of its own (`rooms.close()`
+ * closes both); `redisChatRoom(options)` one `ChatRoom`, as before:
+ *
  * @example
  * ```ts
  * import { Server } from "polysocket";
- * import { redisRooms } from "polysocket/redis";
- * const rooms = await redisRooms({ url: "redis://localhost:6379", historyLimit: 100 });
+ * import { redisChatRoom } from "polysocket/redis";
+ * const room = await redisChatRoom({ url: "redis://localhost:6379", room: "lobby" });
  * const server = new Server({
  *   port: 8080,
- *   onConnect: (conn) => rooms.accept(conn),
+ *   path: "/chat",
+ *   validate: (conn, message) => room.validate(conn, message),
+ *   onConnect: (conn) => room.addClient(conn),
  *   onMessage(conn, raw) {
- *     // Room frames (join, leave, publish) are handled; anything else comes back.
- *     rooms.receive(conn, raw);
+ *     // Unwraps polysocket/client's frames and answers its pings; plain text passes as is.
+ *     const message = room.receive(conn, raw);
+ *     if (message === undefined) return;
+ *     // Redis may refuse to store it: then nobody got it, so tell the sender.
+ *     room.publish(`User ${conn.id}: ${message}`).catch((error) => room.notify(conn, `Message not delivered: ${error.message}`));
  *   },
- *   onDisconnect: (conn) => rooms.drop(conn),
+ *   onDisconnect: (conn) => room.removeClient(conn),
  * });
  * await server.listen();
  * ```
