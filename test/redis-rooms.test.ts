@@ -14,12 +14,14 @@ import { RedisRoomStore } from "../src/redis/index.ts";
 import { roomKeys } from "../src/redis/keys.ts";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
-import { redisUnavailable, TestRedis, TestRedisCluster } from "./harness/redis.ts";
+import { clusterUnavailable, redisUnavailable, TestRedis, TestRedisCluster } from "./harness/redis.ts";
 import { RUNTIMES, type Runtime } from "./harness/runtimes.ts";
 import { freshRoom, RecordingListener, storeSuite, until as until_ } from "./store-suite.ts";
 
 const unavailable = redisUnavailable();
 if (unavailable) console.log(`Redis room store tests skipped: ${unavailable}`);
+const noCluster = clusterUnavailable();
+if (noCluster) console.log(`Redis Cluster tests skipped: ${noCluster}`);
 
 const LIMITS = { historyLimit: 100, maxAge: undefined };
 const quiet = () => undefined;
@@ -436,7 +438,7 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
   });
 });
 
-describe.skipIf(unavailable !== undefined || process.env.REDIS_URL !== undefined)(
+describe.skipIf(noCluster !== undefined)(
   "[redis-cluster] RedisRoomStore on a Redis Cluster of three masters",
   () => {
     let cluster: TestRedisCluster;

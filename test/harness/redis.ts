@@ -31,6 +31,23 @@ export function redisUnavailable(): string | undefined {
   return why;
 }
 
+/**
+ * Why the Redis Cluster tests cannot run here (`undefined`: they can): they
+ * create their own cluster, so they need redis-server and redis-cli on PATH
+ * whatever REDIS_URL says. Throws when CI requires Redis.
+ */
+export function clusterUnavailable(): string | undefined {
+  const cli = (process.env.PATH ?? "")
+    .split(delimiter)
+    .some((dir) => dir && existsSync(join(dir, "redis-cli")));
+  if (redisServerBinary() && cli) return undefined;
+  const why = "no redis-server and redis-cli on PATH to create a cluster with (apt-get install redis-server)";
+  if (process.env.POLYSOCKET_REQUIRE_REDIS === "1") {
+    throw new Error(`POLYSOCKET_REQUIRE_REDIS=1 but ${why}`);
+  }
+  return why;
+}
+
 export class TestRedis {
   readonly url: string;
   readonly #port: number | undefined;
