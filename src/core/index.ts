@@ -19,7 +19,14 @@ export { Connection, type ConnectionState } from "./connection.ts";
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
 export type { MessageFormat, MessageOf } from "./json-messages.ts";
 export type { MetricsObserver, RefusalReason } from "./observer.ts";
-export type { CloseInfo, ResolvedOptions, ResolvedTls, ServerHooks, ServerOptions } from "./options.ts";
+export type {
+  CloseInfo,
+  MessagesOption,
+  ResolvedOptions,
+  ResolvedTls,
+  ServerHooks,
+  ServerOptions,
+} from "./options.ts";
 export {
   type ClientFrame,
   RESUME_PARAM,
@@ -52,10 +59,15 @@ export {
 } from "./server.ts";
 export type {
   InferOutput,
+  StandardFailure,
   StandardIssue,
+  StandardOptions,
   StandardPathSegment,
   StandardResult,
+  StandardSchemaProps,
   StandardSchemaV1,
+  StandardSuccess,
+  StandardTypes,
 } from "./standard-schema.ts";
 export {
   type BackpressureOptions,
