@@ -187,7 +187,7 @@ export function roomsSuite(runtime: Runtime, variant: Variant = nativeVariant(ru
       expect(notices.map((f) => f.text)).toEqual([
         "malformed frame", // a room name of 10,000 characters
         "malformed frame", // a join without a room
-        "malformed frame", // bytes that are not base64
+        "not in this room", // bytes that are not base64, to a room it is not in: membership is checked first
         "not in this room",
         "malformed frame", // a room that is not a string
       ]);

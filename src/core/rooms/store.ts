@@ -63,10 +63,10 @@ export interface Origin {
 export const OUT_OF_ORDER = "POLYSOCKET_OUT_OF_ORDER";
 
 /** How long a store remembers a session after its last message, at least, in ms (a day). */
-export const SESSION_TTL = 24 * 60 * 60 * 1000;
+export const SESSION_TTL: number = 24 * 60 * 60 * 1000;
 
 /** How many of a session's latest numbers a store remembers the sequence numbers of, at least. */
-export const SESSION_WINDOW = 1024;
+export const SESSION_WINDOW: number = 1024;
 
 /** How much of a room's stream a store keeps. */
 export interface RetentionLimits {
