@@ -6,8 +6,20 @@ import { type Cluster, Redis, type RedisOptions } from "ioredis";
 import { describe, rejectUnknown } from "../core/validate.ts";
 import { checkPrefix } from "./keys.ts";
 
-/** An ioredis client handed in: a `Redis` (standalone, or through Sentinel) or a `Cluster`. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis client handed in: a `Redis` (standalone, or through Sentinel) or a
+ * `Cluster`. Typed by the little that tells them apart, so that this module's
+ * types stand alone (ioredis's are not part of its API).
+ */
+export interface RedisClient {
+  /** `true` for an ioredis `Cluster`, `false` for a `Redis`. */
+  readonly isCluster: boolean;
+  /** A new client with the same options (ioredis's `duplicate`). */
+  duplicate(...options: never[]): unknown;
+}
+
+/** A client as the store uses it (ioredis's own types, inside this module only). */
+export type AnyClient = Redis | Cluster;
 
 /** Options of {@link RedisRoomStore.connect}. */
 export interface RedisRoomStoreOptions {
@@ -112,8 +124,8 @@ export function isClient(value: unknown): value is RedisClient {
 export function commandClient(
   options: RedisRoomStoreOptions,
   connectionName: string,
-): { client: RedisClient; owned: boolean } {
-  if (isClient(options.redis)) return { client: options.redis, owned: false };
+): { client: AnyClient; owned: boolean } {
+  if (isClient(options.redis)) return { client: options.redis as AnyClient, owned: false };
   const redisOptions = { lazyConnect: true, connectionName, ...options.redis } as RedisOptions;
   return {
     client: options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions),

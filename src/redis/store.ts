@@ -34,8 +34,8 @@ import {
 import { type Beat, Heartbeat } from "./heartbeat.ts";
 import { processesKey, type RoomKeys, roomKeys } from "./keys.ts";
 import {
+  type AnyClient,
   commandClient,
-  type RedisClient,
   type RedisRoomStoreOptions,
   type ResolvedStoreOptions,
   resolveStoreOptions,
@@ -57,6 +57,7 @@ export class RedisConnectError extends Error {
   readonly where: string;
   /** The first connection error's message. */
   readonly reason: string;
+  /** `where` Redis was, the `reason` it could not be reached, and the error behind it. */
   constructor(where: string, reason: string, cause: unknown) {
     super(`cannot connect to Redis at ${where}: ${reason}`, { cause });
     this.name = "RedisConnectError";
@@ -82,7 +83,7 @@ export class RedisRoomStore implements RoomStore {
   #lastSyncReport = 0;
   #closed = false;
 
-  private constructor(client: RedisClient, owned: boolean, process: string, options: ResolvedStoreOptions) {
+  private constructor(client: AnyClient, owned: boolean, process: string, options: ResolvedStoreOptions) {
     this.#client = defineScripts(client);
     this.#owned = owned;
     this.process = process;
@@ -404,7 +405,7 @@ function checkLimits(limits: RetentionLimits): void {
 }
 
 /** Resolves once `client` can take commands (connecting it if it waits for that). */
-async function ready(client: RedisClient): Promise<void> {
+async function ready(client: AnyClient): Promise<void> {
   if (client.status === "wait") await client.connect();
   if (client.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
@@ -424,7 +425,7 @@ async function ready(client: RedisClient): Promise<void> {
 }
 
 /** `host:port` of a client, for error messages. */
-function where(client: RedisClient): string {
+function where(client: AnyClient): string {
   if (client.isCluster) {
     const nodes = (client as Cluster).nodes("all").map((node) => `${node.options.host}:${node.options.port}`);
     return nodes.length > 0 ? nodes.join(", ") : "the cluster's startup nodes";
