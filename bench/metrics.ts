@@ -13,6 +13,10 @@
  * the commit before metrics existed, with node_modules linked), written to
  * bench/metrics/baseline.{json,md}.
  *
+ * `--scenario echo` measures echo round trips instead (50 clients ping-ponging
+ * 64-byte text: the per-message worst case, every message sized twice),
+ * written to results-echo.{json,md} (baseline-echo with --baseline).
+ *
  * Flags: --rounds N (default 5), --runtimes a,b (node,bun,deno,deno-node),
  * --clients N (500), --size N (64), --warmup MS (3000), --measure MS (1500),
  * --quick (1 round, 50 clients, short windows; written to bench/results/quick-metrics).
@@ -56,6 +60,7 @@ const { values } = parseArgs({
     measure: { type: "string" },
     quick: { type: "boolean", default: false },
     baseline: { type: "string" },
+    scenario: { type: "string", default: "topic" },
     out: { type: "string" },
   },
 });
@@ -81,7 +86,14 @@ const targets = (values.runtimes?.split(",") ?? TARGETS.map((t) => t.name)).map(
 });
 const out = values.out ?? (quick ? "bench/results/quick-metrics" : "bench/metrics");
 const baseline = values.baseline;
-const name = baseline ? "baseline" : "results";
+const echo = values.scenario === "echo";
+if (!echo && values.scenario !== "topic")
+  throw new TypeError(`--scenario topic or echo, got ${values.scenario}`);
+const name = `${baseline ? "baseline" : "results"}${echo ? "-echo" : ""}`;
+/** What the table's first column and rates say. */
+const WHAT = echo
+  ? { title: "echo, 50 clients", unit: "round trips/s" }
+  : { title: "", unit: "deliveries/s" };
 /** What "on" and "off" are in this run. */
 const LABELS: Record<Side, string> = baseline
   ? { on: "metrics off", off: `before metrics (${commitOf(baseline)})` }
@@ -107,6 +119,7 @@ function launch(target: Target, side: Side): Launch {
 function job(port: number): Job {
   const { clients, size, window, warmupMs, measureMs } = config;
   const url = `ws://127.0.0.1:${port}/`;
+  if (echo) return { scenario: "echo", url, clients: 50, size, window, warmupMs, measureMs };
   return { scenario: "topics", url, clients, size, topics: 1, fan: 1, window, warmupMs, measureMs };
 }
 
@@ -148,7 +161,7 @@ function range(values: number[]): string {
 /** The results table: one row per runtime. */
 function render(pairs: Pair[], seconds: number): string {
   const lines = [
-    `| one topic of ${config.clients}, ${LABELS.on} / ${LABELS.off} | deliveries/s | ratio | per server CPU-second | ratio | server CPU | generator CPU | deliveries counted |`,
+    `| ${WHAT.title || `one topic of ${config.clients}`}, ${LABELS.on} / ${LABELS.off} | ${WHAT.unit} | ratio | per server CPU-second | ratio | server CPU | generator CPU | messages counted |`,
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const target of targets) {
@@ -172,11 +185,13 @@ function render(pairs: Pair[], seconds: number): string {
     "",
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, shared with other work; both servers on core 0, both generators on core 1 (pinned: ${m.pinned}); ` +
       `Node ${m.node}, Bun ${m.bun}, ${m.deno}. ${config.rounds} rounds, medians (in brackets: the lowest and highest per-round ratio); ` +
-      `${config.clients} clients in one topic, ${config.size}-byte messages, ${config.window} in flight; ` +
+      (echo
+        ? `50 clients echoing ${config.size}-byte text; `
+        : `${config.clients} clients in one topic, ${config.size}-byte messages, ${config.window} in flight; `) +
       `${config.warmupMs} ms warm-up, ${config.measureMs} ms measured; ${Math.round(seconds)} s in all. ` +
       (baseline
         ? "Both servers have metrics off: the cost of the observation seam's checks."
-        : '"deliveries counted": polysocket_messages_sent_total scraped from the metrics-on server after its round (warm-up and measurement).'),
+        : '"messages counted": polysocket_messages_sent_total scraped from the metrics-on server after its round (warm-up and measurement).'),
   );
   return `${lines.join("\n")}\n`;
 }
@@ -188,7 +203,7 @@ for (let round = 1; round <= config.rounds; round++) {
     const pair = await runPair(target, round);
     pairs.push(pair);
     console.log(
-      `[round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${LABELS.on} ${formatNumber(pair.on.rate)}, ${LABELS.off} ${formatNumber(pair.off.rate)} deliveries/s` +
+      `[round ${round}/${config.rounds}] ${target.name.padEnd(9)} ${LABELS.on} ${formatNumber(pair.on.rate)}, ${LABELS.off} ${formatNumber(pair.off.rate)} ${WHAT.unit}` +
         `, server cpu ${Math.round(pair.on.serverCpu * 100)}% / ${Math.round(pair.off.serverCpu * 100)}%` +
         `, others ${Math.round(Math.max(0, pair.on.otherCpu - pair.off.serverCpu - pair.off.cpu) * 100)}%`,
     );
