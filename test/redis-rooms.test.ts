@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { Cluster } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { RoomStore } from "../src/core/rooms/store.ts";
-import { RedisRoomStore } from "../src/redis/index.ts";
+import { RedisRoomStore, redisChatRoom, redisRooms } from "../src/redis/index.ts";
 import { roomKeys } from "../src/redis/keys.ts";
 import { TestClient } from "./harness/client.ts";
 import { RuntimeProcess } from "./harness/process.ts";
@@ -132,6 +132,26 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     } finally {
       await store.close();
     }
+  });
+
+  test("redisChatRoom and redisRooms: their own options checked too; close() closes their store's connections", async () => {
+    await expect(redisChatRoom({ url: redis.url, rom: "x" } as never)).rejects.toThrow(
+      /options.rom is not an option \(did you mean room\?\)/,
+    );
+    await expect(redisRooms({ url: redis.url, historyLimit: -1 })).rejects.toThrow(
+      /options.historyLimit must be an integer >= 0/,
+    );
+    const names = async () =>
+      String(await redis.inspect().client("LIST"))
+        .split("\n")
+        .filter((line) => / name=polysocket:/.test(line)).length;
+    const before = await names();
+    const rooms = await redisRooms({ url: redis.url, onError: quiet });
+    const chat = await redisChatRoom({ url: redis.url, room: freshRoom("chat"), onError: quiet });
+    expect(await names()).toBe(before + 4);
+    await rooms.close();
+    await chat.close();
+    await until_(async () => (await names()) === before, "the four connections closed");
   });
 
   test("Redis unreachable: connect rejects with where and why", async () => {
