@@ -128,6 +128,12 @@ const greet = (conn: Connection) => conn.send("hi");
 new Server<Session, "json">({ messages: "json", onConnect: greet });
 void fromPlain;
 void spread;
+// A typed server goes wherever a `Server` (or its connections) went before.
+const count = (server: Server) => server.connections.size;
+count(typed);
+count(new Server({ messages: "json" }));
+const first = (server: Server): Connection | undefined => [...server.connections.values()][0];
+first(typed);
 
 // The types a library may build on.
 same<MessageOf<"text">, string>(true);
