@@ -408,6 +408,29 @@ for (const kind of WIRES) {
       expect(rooms.get("wait")?.size ?? 0).toBe(0);
     });
 
+    test("metrics: rooms open and members, as the observer counts them", async () => {
+      const counts = { rooms: 0, members: 0 };
+      const { rooms, server } = await roomsServer(kind, {
+        metrics: {
+          roomOpened: () => counts.rooms++,
+          roomReleased: () => counts.rooms--,
+          roomJoined: () => counts.members++,
+          roomLeft: () => counts.members--,
+        },
+      });
+      const a = await server.connect();
+      const b = await server.connect();
+      for (const room of ["m1", "m2"]) send(server, a.conn, { type: "join", room });
+      send(server, b.conn, { type: "join", room: "m1" });
+      await until(() => counts.members === 3, "three memberships");
+      expect(counts).toEqual({ rooms: 2, members: 3 });
+      server.peerClose(a.conn);
+      await until(() => counts.rooms === 1, "m2 released");
+      expect(counts).toEqual({ rooms: 1, members: 1 });
+      await rooms.close();
+      expect(counts).toEqual({ rooms: 0, members: 0 });
+    });
+
     test("options are checked", () => {
       expect(() => new Rooms({ histryLimit: 1 } as RoomsOptions)).toThrow(
         "options.histryLimit is not an option (did you mean historyLimit?)",
@@ -417,6 +440,9 @@ for (const kind of WIRES) {
       );
       expect(() => new Rooms({ presence: "nick" as never })).toThrow(
         'options.presence must be a function, got "nick"',
+      );
+      expect(() => new Rooms({ metrics: { roomOpen: () => undefined } as never })).toThrow(
+        "options.metrics.roomOpen is not an option (did you mean roomOpened?)",
       );
       expect(() => new Rooms({ maxRoomsPerConnection: 0 })).toThrow(
         "options.maxRoomsPerConnection must be an integer >= 1, got number 0",

@@ -2,6 +2,7 @@
  * The options of {@link Rooms} (rooms.ts), their defaults, and their checks.
  */
 import type { Connection } from "../connection.ts";
+import { type MetricsObserver, type Observer, resolveObserver } from "../observer.ts";
 import { describe, rejectUnknown } from "../validate.ts";
 import { MemoryRoomStore } from "./memory-store.ts";
 import type { Room } from "./room.ts";
@@ -43,6 +44,11 @@ export interface RoomsOptions {
   maxRoomsPerConnection?: number;
   /** Where a store's refusals of notices, and hooks that throw, are reported. Default `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * Told of rooms opened and released and of members joining and leaving
+   * (e.g. the same `prometheusMetrics().observer` the server has). Default: none.
+   */
+  metrics?: MetricsObserver;
 }
 
 /** {@link RoomsOptions} with every default filled in. */
@@ -58,6 +64,7 @@ export interface ResolvedRoomsOptions {
   readonly respond: RoomsOptions["respond"];
   readonly maxRoomsPerConnection: number;
   readonly onError: (error: unknown) => void;
+  readonly observer: Observer | undefined;
 }
 
 const NAMES: readonly (keyof RoomsOptions)[] = [
@@ -72,6 +79,7 @@ const NAMES: readonly (keyof RoomsOptions)[] = [
   "respond",
   "maxRoomsPerConnection",
   "onError",
+  "metrics",
 ];
 
 const FUNCTIONS = [
@@ -116,6 +124,7 @@ export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions
     respond: options.respond,
     maxRoomsPerConnection,
     onError: options.onError ?? console.error,
+    observer: resolveObserver(options.metrics),
   };
 }
 

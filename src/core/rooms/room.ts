@@ -7,6 +7,7 @@
  */
 import { Audience } from "../audience.ts";
 import type { Connection } from "../connection.ts";
+import type { Observer } from "../observer.ts";
 import type { ResumePoint, ServerFrame } from "../resume-protocol.ts";
 import { type MemberKind, messageFrame, plainPayload, roomFrame } from "./frames.ts";
 import type {
@@ -31,6 +32,8 @@ export interface RoomPolicy {
   readonly leaveNotice?: (member: Member, room: string) => RoomData | undefined;
   /** Where a notice or presence change the store refused goes. */
   readonly onError: (error: unknown) => void;
+  /** Told when the room opens and is released, and of each member's join and leave. */
+  readonly observer?: Observer | undefined;
 }
 
 /** A local member: its kind of client, and who presence says it is. */
@@ -89,6 +92,7 @@ export class Room {
 
   /** Applies the store's snapshot, then what the store said meanwhile. */
   start(snapshot: RoomSnapshot): void {
+    this.#policy.observer?.roomOpened();
     this.#epoch = snapshot.epoch;
     this.#seq = snapshot.lastSeq;
     const { historyLimit } = this.#policy.limits;
@@ -166,6 +170,7 @@ export class Room {
     if (this.#locals.has(conn)) return;
     const member: Member = { id: conn.id, info };
     this.#locals.set(conn, { kind, member });
+    this.#policy.observer?.roomJoined();
     if (kind === "plain") {
       for (const entry of this.#replayable()) conn.send(plainPayload(entry.data));
     } else {
@@ -180,6 +185,7 @@ export class Room {
     const local = this.#locals.get(conn);
     if (local === undefined) return false;
     this.#locals.delete(conn);
+    this.#policy.observer?.roomLeft();
     this.#ahead.delete(conn);
     this.#audiences[local.kind]?.delete(conn);
     this.#announce(local.member, { leave: conn.id }, this.#policy.leaveNotice);
@@ -188,6 +194,11 @@ export class Room {
 
   /** Waits for the store calls in flight, then stops serving the room here. */
   async release(): Promise<void> {
+    const { observer } = this.#policy;
+    if (observer) {
+      for (let i = 0; i < this.#locals.size; i++) observer.roomLeft(); // members kept connected, out of the count
+      observer.roomReleased();
+    }
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#store.release(this.name);
   }

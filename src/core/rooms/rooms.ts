@@ -44,8 +44,8 @@ export class Rooms {
     this.#options = resolveRoomsOptions(options);
     this.#ownsStore = options.store === undefined;
     this.#publishes = new Publishes(this.#options.onPublish);
-    const { historyLimit, maxAge, joinNotice, leaveNotice, onError } = this.#options;
-    this.#policy = { limits: { historyLimit, maxAge }, joinNotice, leaveNotice, onError };
+    const { historyLimit, maxAge, joinNotice, leaveNotice, onError, observer } = this.#options;
+    this.#policy = { limits: { historyLimit, maxAge }, joinNotice, leaveNotice, onError, observer };
   }
 
   /** The room `name` if it is open in this process. */
