@@ -305,6 +305,62 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     }
   });
 
+  test("a store paused past deadAfter: its members are announced gone in every room, and once it resumes each of its rooms hears revived() once", async () => {
+    const timing = { heartbeatInterval: 200, deadAfter: 1000 };
+    const sleeper = await StoreProcess.start("deno", {
+      REDIS_URL: redis.url,
+      HEARTBEAT_INTERVAL: "200",
+      DEAD_AFTER: "1000",
+    });
+    children.push(sleeper.process);
+    const watcher = await RedisRoomStore.connect({ url: redis.url, onError: quiet, ...timing });
+    try {
+      const rooms = [freshRoom("pause-a"), freshRoom("pause-b")];
+      const listeners = rooms.map(() => new RecordingListener());
+      for (const [n, room] of rooms.entries()) {
+        await sleeper.open(room);
+        await sleeper.append(room, {}, { join: { id: `s${n}`, info: n } });
+        const listener = listeners[n]!;
+        const record = listener.orphaned.bind(listener);
+        listener.orphaned = (members) => {
+          record(members);
+          for (const m of members) void watcher.append(room, `${m.id} left`, { leave: m.id });
+        };
+        await watcher.open(room, LIMITS, listener);
+      }
+      sleeper.process.signal("SIGSTOP");
+      try {
+        await Promise.all(
+          listeners.map((l, n) =>
+            l.until(
+              (h) => h.some((x) => x.kind === "message" && x.entry.data === `s${n} left`),
+              `s${n} left`,
+            ),
+          ),
+        );
+      } finally {
+        sleeper.process.signal("SIGCONT");
+      }
+      const revived = (room: string) => sleeper.events.filter((e) => e.ev === "revived" && e.room === room);
+      for (const room of rooms)
+        await sleeper.until((e) => e.ev === "revived" && e.room === room, `revived in ${room}`);
+      // It also heard the leaves stored meanwhile, and goes on beating: no second revival.
+      for (const [n, room] of rooms.entries()) {
+        await sleeper.until(
+          (e) => e.ev === "presence" && e.room === room && (e.change as { leave?: string }).leave === `s${n}`,
+          `the leave of s${n} in ${room}, in the paused store`,
+        );
+      }
+      const beats = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 3 * timing.heartbeatInterval));
+      expect(Date.now() - beats).toBeGreaterThanOrEqual(3 * timing.heartbeatInterval);
+      for (const room of rooms) expect(revived(room), `revived once in ${room}`).toHaveLength(1);
+      expect(sleeper.events.filter((e) => e.ev === "restarted")).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
+  });
+
   test("Redis restarted empty: every open room hears restarted(epoch) once, numbering starts over at 1, no revival", async (ctx) => {
     if (!redis.owned) ctx.skip(); // the Redis at REDIS_URL is not ours to restart
     const store = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
