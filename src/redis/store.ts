@@ -169,7 +169,7 @@ export class RedisRoomStore implements RoomStore {
       await this.#reader.subscribe(keys.channel);
       reply = await this.#read(keys, "", -1, Math.max(limits.historyLimit, 1));
     } catch (error) {
-      this.#forget(feed);
+      void this.#forget(feed);
       throw error;
     }
     if (feed.released) throw new Error(`room "${room}" was released while it opened`);
