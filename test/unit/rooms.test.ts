@@ -5,7 +5,9 @@
  * released when empty. The per-runtime suite (test/rooms-suite.ts) proves the
  * same over real sockets.
  */
+import * as v from "valibot";
 import { describe, expect, test } from "vitest";
+import { z } from "zod";
 import type { Connection } from "../../src/core/connection.ts";
 import { MemoryRoomStore } from "../../src/core/rooms/memory-store.ts";
 import type { RoomsOptions } from "../../src/core/rooms/options.ts";
@@ -406,6 +408,45 @@ for (const kind of WIRES) {
       await until(() => rooms.of(a.conn).length === 0, "no membership left");
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(rooms.get("wait")?.size ?? 0).toBe(0);
+    });
+
+    test("schema: a zod or valibot schema checks publishes before onPublish, which gets the typed output", async () => {
+      const zodText = z.object({ text: z.string().max(5) });
+      const valibotText = v.pipeAsync(
+        v.object({ text: v.string() }),
+        v.checkAsync(async (m) => m.text !== "no", "not that"),
+      );
+      for (const schema of [zodText, valibotText]) {
+        const seen: string[] = [];
+        const { server } = await roomsServer(kind, {
+          schema,
+          onPublish: (_conn, _room, message) => {
+            seen.push(message.text); // typed: the schema's output
+            return message.text.toUpperCase();
+          },
+        } as RoomsOptions<{ text: string }> as RoomsOptions);
+        const a = await server.connect();
+        send(server, a.conn, { type: "join", room: "s" });
+        await until(() => inRoom(a, "s").some((f) => f.type === "joined"), "joined");
+        send(server, a.conn, { type: "publish", room: "s", data: { text: "hi" } });
+        send(server, a.conn, { type: "publish", room: "s", data: { text: 5 }, ref: 1 });
+        const refused = schema === zodText ? "too long" : "no";
+        send(server, a.conn, { type: "publish", room: "s", data: { text: refused }, ref: 2 });
+        send(server, a.conn, { type: "publish", room: "s", data: { text: "end" } });
+        const answers = () => frames(a).filter((f) => f.type === "nack");
+        await until(
+          () => messages(a, "s").length === 2 && answers().length === 2,
+          "two stored, two refused",
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(frames(a))}`);
+        });
+        expect(messages(a, "s").map(([, data]) => data)).toEqual(["HI", "END"]);
+        expect(seen).toEqual(["hi", "end"]);
+        const reasons = answers().map((f) => f.reason as string);
+        expect(reasons[0]).toMatch(/^invalid message: at text: /);
+        if (schema === zodText) expect(reasons[1]).toMatch(/^invalid message: at text: Too big/);
+        else expect(reasons[1]).toBe("invalid message: not that");
+      }
     });
 
     test("metrics: rooms open and members, as the observer counts them", async () => {

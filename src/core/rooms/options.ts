@@ -3,13 +3,16 @@
  */
 import type { Connection } from "../connection.ts";
 import { type MetricsObserver, type Observer, resolveObserver } from "../observer.ts";
+import type { StandardSchemaV1 } from "../standard-schema.ts";
 import { describe, rejectUnknown } from "../validate.ts";
 import { MemoryRoomStore } from "./memory-store.ts";
+import type { PublishHook } from "./publishes.ts";
 import type { Room } from "./room.ts";
+import { checkedBy } from "./schema.ts";
 import type { JsonValue, Member, RoomData, RoomStore } from "./store.ts";
 
-/** Options of {@link Rooms}. */
-export interface RoomsOptions {
+/** Options of {@link Rooms}; `Message` is what `onPublish` gets (the `schema`'s output). */
+export interface RoomsOptions<Message = RoomData> {
   /** Where every room's messages and presence live. Default: this process's memory (a `MemoryRoomStore`). */
   store?: RoomStore;
   /** Messages each room keeps for newcomers and resuming members; the oldest go first. Default 1000. */
@@ -25,14 +28,21 @@ export interface RoomsOptions {
   /** Whether `conn` may join `room`: `true`, or the reason it may not (sent in `left`). Default: everyone may. */
   canJoin?: (conn: Connection, room: string) => true | string | Promise<true | string>;
   /**
+   * Checks every member's publish before `onPublish` (any Standard Schema v1:
+   * zod, valibot, arktype…): what it refuses is not stored, and the sender is
+   * told the failing path and the schema's message (`invalid message: at text: …`).
+   */
+  schema?: StandardSchemaV1<unknown, Message>;
+  /**
    * What a member's `publish` stores: the data (changed or as sent), or
    * `undefined` to drop it. Throwing refuses it: the sender gets a `notice`
-   * with the error's message. Default: the data as sent.
+   * (or, for a publish with a `ref`, a `nack`) with the error's message.
+   * Default: the data as sent.
    */
   onPublish?: (
     conn: Connection,
     room: Room,
-    data: RoomData,
+    data: Message,
   ) => RoomData | undefined | Promise<RoomData | undefined>;
   /**
    * Answers a client's `request(data)` (RPC over the same connection): what it
@@ -60,7 +70,7 @@ export interface ResolvedRoomsOptions {
   readonly joinNotice: RoomsOptions["joinNotice"];
   readonly leaveNotice: RoomsOptions["leaveNotice"];
   readonly canJoin: NonNullable<RoomsOptions["canJoin"]>;
-  readonly onPublish: NonNullable<RoomsOptions["onPublish"]>;
+  readonly onPublish: PublishHook;
   readonly respond: RoomsOptions["respond"];
   readonly maxRoomsPerConnection: number;
   readonly onError: (error: unknown) => void;
@@ -75,6 +85,7 @@ const NAMES: readonly (keyof RoomsOptions)[] = [
   "joinNotice",
   "leaveNotice",
   "canJoin",
+  "schema",
   "onPublish",
   "respond",
   "maxRoomsPerConnection",
@@ -93,7 +104,7 @@ const FUNCTIONS = [
 ] as const;
 
 /** Checks `options` (`TypeError` naming the bad one) and fills in the defaults. */
-export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions {
+export function resolveRoomsOptions<Message>(options: RoomsOptions<Message>): ResolvedRoomsOptions {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
@@ -120,12 +131,25 @@ export function resolveRoomsOptions(options: RoomsOptions): ResolvedRoomsOptions
     joinNotice: options.joinNotice,
     leaveNotice: options.leaveNotice,
     canJoin: options.canJoin ?? (() => true),
-    onPublish: options.onPublish ?? ((_conn, _room, data) => data),
+    onPublish: publishHook(options),
     respond: options.respond,
     maxRoomsPerConnection,
     onError: options.onError ?? console.error,
     observer: resolveObserver(options.metrics),
   };
+}
+
+/** `onPublish` (or storing as sent), behind the schema if there is one. */
+function publishHook<Message>(options: RoomsOptions<Message>): PublishHook {
+  const hook = (options.onPublish ?? ((_conn, _room, data) => data as RoomData)) as PublishHook;
+  const { schema } = options;
+  if (schema === undefined) return hook;
+  if (typeof schema !== "object" || schema === null || typeof schema["~standard"]?.validate !== "function") {
+    throw new TypeError(
+      `options.schema must be a Standard Schema (with ~standard.validate), got ${describe(schema)}`,
+    );
+  }
+  return checkedBy(schema, hook);
 }
 
 function count(name: string, value: unknown, min: number): void {

@@ -20,8 +20,11 @@ import { checkData, Publishes } from "./publishes.ts";
 import { Room, type RoomPolicy } from "./room.ts";
 import type { JsonValue, RoomData } from "./store.ts";
 
-/** The rooms of a server (or of several); see the module documentation. */
-export class Rooms {
+/**
+ * The rooms of a server (or of several); see the module documentation.
+ * `Message` is what `onPublish` gets: the `schema`'s output.
+ */
+export class Rooms<Message = RoomData> {
   readonly #options: ResolvedRoomsOptions;
   readonly #policy: RoomPolicy;
   /** Whether the store was made here (then {@link close} closes it). */
@@ -40,7 +43,7 @@ export class Rooms {
   readonly #publishes: Publishes;
 
   /** Checks `options` (`TypeError` naming a bad one). */
-  constructor(options: RoomsOptions = {}) {
+  constructor(options: RoomsOptions<Message> = {}) {
     this.#options = resolveRoomsOptions(options);
     this.#ownsStore = options.store === undefined;
     this.#publishes = new Publishes(this.#options.onPublish);
