@@ -31,6 +31,8 @@ class TinyRooms {
   readonly stored = new Map<string, number>();
   /** Drop the connection once, after storing the next publish and before acknowledging it. */
   dropBeforeAck = false;
+  /** Store publishes without answering them (an ack that never comes). */
+  silent = false;
   /** Answer each publish's first arrival with a retryable nack. */
   retryOnce = false;
   readonly #retried = new Set<string>();
@@ -121,6 +123,7 @@ class TinyRooms {
   ): void {
     const seq = this.stored.get(key) ?? this.publish(name, frame.data, frame.binary as true | undefined);
     this.stored.set(key, seq);
+    if (this.silent) return;
     if (this.dropBeforeAck) {
       this.dropBeforeAck = false;
       ws.terminate();
@@ -184,7 +187,8 @@ describe("client rooms (against a tiny multi-room server)", () => {
     const a = client.join("a");
     const b = client.join("b");
     expect(client.join("a")).toBe(a);
-    expect(a.publish("queued early")).toBe("queued");
+    const early = a.publish("queued early");
+    expect(a.queued).toBe(1);
     const ra = record(a);
     const rb = record(b);
     await until(() => server.held.length === 1, "the held connection");
@@ -196,8 +200,9 @@ describe("client rooms (against a tiny multi-room server)", () => {
       { type: "join", room: "a" },
       { type: "join", room: "b" },
     ]);
-    expect(b.publish({ move: "e4" })).toBe("sent");
-    expect(b.publish(new Uint8Array([0, 1, 255]))).toBe("sent");
+    await expect(early).resolves.toBe(1); // its seq, once stored
+    await expect(b.publish({ move: "e4" })).resolves.toBe(1);
+    await expect(b.publish(new Uint8Array([0, 1, 255]))).resolves.toBe(2);
     await ra.wait("message");
     await rb.wait("message", 2);
     expect(ra.data()).toEqual(["queued early"]);
@@ -276,7 +281,12 @@ describe("client rooms (against a tiny multi-room server)", () => {
     open1.leave();
     expect(room.of("left")).toEqual([{ reason: undefined }]);
     expect(open1.state).toBe("left");
-    expect(open1.publish("late")).toBe("dropped");
+    await expect(open1.publish("late")).rejects.toMatchObject({
+      name: "PublishError",
+      code: "left",
+      maybeStored: false,
+      message: "not sent: the room was left",
+    });
     await until(() => server.room("open").members.size === 0, "the server to see the leave");
     server.joins.length = 0;
     server.dropAll();
@@ -292,12 +302,13 @@ describe("client rooms (against a tiny multi-room server)", () => {
     const room = client.join("once");
     const seen = record(room);
     await seen.wait("joined");
-    expect(room.publish("first")).toBe("sent");
-    expect((await seen.wait("ack"))[0]).toEqual({ seq: 1, data: "first" });
+    await expect(room.publish("first")).resolves.toBe(1);
+    expect(seen.of("ack")).toEqual([{ seq: 1, data: "first" }]);
     server.dropBeforeAck = true;
-    expect(room.publish("second")).toBe("sent");
+    const second = room.publish("second");
     expect(room.queued).toBe(1); // not acknowledged
     await seen.wait("joined", 2);
+    await expect(second, "the reconnect does not reject: settled by the resend's ack").resolves.toBe(2);
     expect((await seen.wait("ack", 2))[1]).toEqual({ seq: 2, data: "second" });
     expect(room.queued).toBe(0);
     const sent = server.publishes.map(({ data, ref, session }) => [data, ref, session]);
@@ -320,9 +331,8 @@ describe("client rooms (against a tiny multi-room server)", () => {
     const seen = record(room);
     await seen.wait("joined");
     const started = Date.now();
-    room.publish("a");
-    room.publish("b");
-    await seen.wait("ack", 2);
+    const both = Promise.all([room.publish("a"), room.publish("b")]);
+    await expect(both, "a retryable nack does not reject").resolves.toEqual([1, 2]);
     const took = Date.now() - started;
     expect(took, "one resend, after at most maxDelay").toBeLessThan(1000);
     expect(seen.of("ack").map((a) => a.data)).toEqual(["a", "b"]);
@@ -333,11 +343,15 @@ describe("client rooms (against a tiny multi-room server)", () => {
       ["b", 2],
     ]);
     server.retryOnce = false;
-    room.publish("refuse me");
-    expect((await seen.wait("nack"))[0]).toEqual({ reason: "not this one", data: "refuse me" });
+    await expect(room.publish("refuse me")).rejects.toMatchObject({
+      name: "PublishError",
+      code: "refused",
+      message: "not this one",
+      maybeStored: false,
+    });
+    expect(seen.of("nack")).toEqual([{ reason: "not this one", data: "refuse me" }]);
     expect(room.queued).toBe(0);
-    room.publish("after");
-    expect((await seen.wait("ack", 3))[2]).toMatchObject({ data: "after" });
+    await expect(room.publish("after")).resolves.toBe(3);
     expect(server.publishes.at(-1)).toMatchObject({ data: "after", ref: 4 }); // the refused one used up 3
   });
 
@@ -353,12 +367,104 @@ describe("client rooms (against a tiny multi-room server)", () => {
     );
     expect(() => room.publish({ when: new Date() } as never)).toThrow(TypeError);
     expect(() => room.publish(Number.NaN)).toThrow(TypeError);
+    expect(() => room.publish("x", { timeout: 0 })).toThrow(
+      new TypeError("options.timeout must be a number > 0 (ms), got 0"),
+    );
+    const waiting = room.publish("waits for the join");
     client.close();
+    await expect(waiting).rejects.toMatchObject({ code: "closed", maybeStored: false });
     expect(seen.of("left")).toEqual([{ reason: "client closed" }]);
     expect(() => client.join("y")).toThrow(new TypeError("cannot join a room: the client is closed"));
     expect(() => open(server.url, { resume: false }).join("z")).toThrow(
       new TypeError("cannot join a room with resume: false (rooms speak the resumable protocol)"),
     );
+  });
+});
+
+describe("room.publish's promise (against the tiny server)", () => {
+  test("a timeout before sending takes the publish back; after sending it rejects with maybeStored and the ack may still come", async () => {
+    const server = await start();
+    server.holdWelcome = true;
+    const client = open(server.url);
+    const room = client.join("t");
+    const seen = record(room);
+    const started = Date.now();
+    const early = room.publish("too early", { timeout: 150 });
+    await expect(early).rejects.toMatchObject({
+      code: "timeout",
+      maybeStored: false,
+      message: "not sent within 150 ms (taken back)",
+    });
+    const took = Date.now() - started;
+    expect(took, "rejected at its deadline, not before or long after").toBeGreaterThanOrEqual(140);
+    expect(took).toBeLessThan(1500);
+    expect(room.queued).toBe(0);
+    await until(() => server.held.length === 1, "the held connection");
+    server.welcome(server.held[0]!);
+    await seen.wait("joined");
+    server.silent = true;
+    const unanswered = room.publish("no answer", { timeout: 150 });
+    await expect(unanswered).rejects.toMatchObject({ code: "timeout", maybeStored: true });
+    expect(server.publishes.map((p) => p.data)).toEqual(["no answer"]); // the one taken back never went
+    expect(room.queued, "still sent again until answered").toBe(1);
+    server.silent = false;
+    server.holdWelcome = false;
+    server.dropAll(); // the resend after the rejoin is answered: the ack event still tells
+    expect((await seen.wait("ack"))[0]).toEqual({ seq: 1, data: "no answer" });
+  });
+
+  test("a full queue rejects with overflow: the new one (drop-newest) or the oldest (drop-oldest)", async () => {
+    const server = await start();
+    server.holdWelcome = true;
+    const newest = open(server.url, { maxQueued: 1 }).join("q");
+    const kept = newest.publish("kept");
+    await expect(newest.publish("no room")).rejects.toMatchObject({ code: "overflow", maybeStored: false });
+    const oldest = open(server.url, { maxQueued: 1, overflow: "drop-oldest" }).join("q");
+    const pushedOut = oldest.publish("pushed out");
+    const last = oldest.publish("last");
+    await expect(pushedOut).rejects.toMatchObject({
+      code: "overflow",
+      message: "not sent: the room's queue is full (maxQueued)",
+    });
+    await until(() => server.held.length === 2, "both connections");
+    for (const ws of server.held) server.welcome(ws);
+    await expect(kept).resolves.toBeGreaterThan(0);
+    await expect(last).resolves.toBeGreaterThan(0);
+    expect(
+      server
+        .room("q")
+        .history.map((e) => e.data)
+        .sort(),
+    ).toEqual(["kept", "last"]);
+  });
+
+  test("close() rejects an unanswered publish with closed, maybeStored: it was sent", async () => {
+    const server = await start();
+    server.silent = true;
+    const client = open(server.url);
+    const room = client.join("c");
+    await record(room).wait("joined");
+    const sent = room.publish("sent, never answered");
+    await until(() => server.publishes.length === 1, "the publish at the server");
+    client.close();
+    await expect(sent).rejects.toMatchObject({ code: "closed", maybeStored: true });
+  });
+
+  test("fire and forget: a refusal nobody awaits is no unhandled rejection", async () => {
+    const server = await start();
+    const room = open(server.url).join("f");
+    const seen = record(room);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      room.publish("refuse me"); // ignored on purpose
+      await seen.wait("nack");
+      await new Promise((resolve) => setTimeout(resolve, 50)); // unhandled rejections are reported after a turn
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type ServerFrame,
   withResume,
 } from "../core/resume-protocol.ts";
+import type { JsonValue } from "../core/rooms/store.ts";
 import { backoffDelay, closeDecision } from "./backoff.ts";
 import { type ClientEvents, Emitter, type Listener } from "./events.ts";
 import {
@@ -18,8 +19,10 @@ import {
   resolveClientOptions,
   socketUrl,
 } from "./options.ts";
+import { checkTimeout, RequestError } from "./pending.ts";
 import { type ClientSocket, createDialer, type Dialer } from "./platform.ts";
-import type { ClientRoom } from "./room.ts";
+import { Requests } from "./requests.ts";
+import { type ClientRoom, isJson } from "./room.ts";
 import { RoomSet } from "./room-set.ts";
 import { SendQueue, type SendResult } from "./send-queue.ts";
 
@@ -30,6 +33,15 @@ type Timer = ReturnType<typeof setTimeout> | undefined;
 
 /** `WebSocket.OPEN`, the same in every implementation. */
 const OPEN = 1;
+
+/** How long {@link Client.request} waits for a response unless told otherwise, in ms. */
+export const REQUEST_TIMEOUT = 10_000;
+
+/** Options of {@link Client.request}. */
+export interface RequestOptions {
+  /** Reject with a `RequestError` of code "timeout" after this many ms. Default 10000 ({@link REQUEST_TIMEOUT}). */
+  timeout?: number;
+}
 
 /** A reconnecting WebSocket client; create one with {@link connect}. */
 export class Client {
@@ -55,6 +67,7 @@ export class Client {
   /** Welcomed on the current socket: room frames can go out. */
   #welcomedNow = false;
   readonly #rooms: RoomSet;
+  readonly #requests = new Requests((frame) => this.#writeFrame(frame));
   #protocol = "";
   #epoch: string | undefined;
   #lastSeq = 0;
@@ -168,6 +181,38 @@ export class Client {
   }
 
   /**
+   * Calls the server's `respond` handler (a `Rooms` server's) with `value`, over
+   * this connection: resolves with what the handler returned (`undefined` for
+   * nothing). Sent once the connection is welcomed, never sent twice. Rejects
+   * with a {@link RequestError}: "failed" (the handler threw, or the server has
+   * none: `message` is the server's), "timeout" (`options.timeout`, default
+   * 10 s), "disconnected" (the connection was lost after sending: the handler
+   * may or may not have run), "closed". `TypeError` for a value JSON cannot
+   * carry, a bad timeout, or `resume: false`.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "polysocket/client";
+   * const client = connect("ws://localhost:8080/rooms");
+   * const total = await client.request({ op: "sum", values: [1, 2] }, { timeout: 3000 });
+   * console.log(total);
+   * ```
+   */
+  request(value: JsonValue, options: RequestOptions = {}): Promise<JsonValue | undefined> {
+    if (this.#options.resume === false) {
+      throw new TypeError("cannot send a request with resume: false (requests speak the resumable protocol)");
+    }
+    if (!isJson(value)) throw new TypeError("request value must be a JSON value");
+    const timeout = checkTimeout(options?.timeout, "options.timeout") ?? REQUEST_TIMEOUT;
+    if (this.#state === "closed") {
+      const closed = Promise.reject(new RequestError("closed", "not sent: the client is closed"));
+      closed.catch(() => undefined);
+      return closed;
+    }
+    return this.#requests.request(value, timeout);
+  }
+
+  /**
    * Closes for good: no more reconnects, queued messages are dropped, and the
    * final `close` event is emitted before this returns. `code` is 1000 or 3000-4999.
    */
@@ -179,6 +224,7 @@ export class Client {
     this.#state = "closed";
     clearTimeout(this.#retryTimer);
     const socket = this.#socket;
+    this.#requests.closed(); // before detaching: what was sent is "closed", not "disconnected"
     this.#detach();
     this.#queue.drain();
     this.#rooms.closed();
@@ -305,6 +351,9 @@ export class Client {
       case "notice":
         this.#events.emit("notice", { text: frame.text });
         break;
+      case "response":
+        this.#requests.answer(frame);
+        break;
     }
   }
 
@@ -348,6 +397,7 @@ export class Client {
   #rejoin(socket: ClientSocket): void {
     this.#welcomedNow = true;
     this.#rooms.rejoin((frame) => this.#send(socket, encodeFrame(frame)));
+    this.#requests.welcomed();
   }
 
   /** Writes a room's frame if the current connection is welcomed; false if it has to wait. */
@@ -368,6 +418,7 @@ export class Client {
     this.#state = willRetry ? "reconnecting" : "closed";
     if (!willRetry) {
       this.#queue.drain();
+      this.#requests.closed();
       this.#dialer.dispose();
     }
     this.#events.emit("close", { code, reason, willRetry });
@@ -423,7 +474,10 @@ export class Client {
   }
 
   #detach(): void {
-    if (this.#welcomedNow) this.#rooms.disconnected();
+    if (this.#welcomedNow) {
+      this.#rooms.disconnected();
+      this.#requests.disconnected();
+    }
     this.#resumable = this.#undecided = this.#welcomedNow = false;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#pingTimer);

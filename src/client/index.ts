@@ -17,6 +17,8 @@
  * const lobby = client.join("lobby");
  * lobby.on("message", ({ data, seq }) => console.log(seq, data));
  * lobby.publish({ text: "hi" });
+ * const seq = await lobby.publish("stored?", { timeout: 5000 }); // its number, once stored
+ * const answer = await client.request({ op: "time" }); // the server's `respond` handler
  * ```
  * @module
  */
@@ -29,7 +31,7 @@ export {
   type CloseDecision,
   closeDecision,
 } from "./backoff.ts";
-export { Client, type ClientState, connect } from "./client.ts";
+export { Client, type ClientState, connect, REQUEST_TIMEOUT, type RequestOptions } from "./client.ts";
 export type { ClientEvents, GapEvent, Listener } from "./events.ts";
 export type { ClientTlsOptions, Handshake } from "./handshake.ts";
 export {
@@ -38,5 +40,11 @@ export {
   type ClientTuningOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
-export { ClientRoom, type ClientRoomState, type RoomEvents } from "./room.ts";
+export {
+  PublishError,
+  type PublishErrorCode,
+  RequestError,
+  type RequestErrorCode,
+} from "./pending.ts";
+export { ClientRoom, type ClientRoomState, type PublishOptions, type RoomEvents } from "./room.ts";
 export type { OverflowPolicy, SendResult } from "./send-queue.ts";

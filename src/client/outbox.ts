@@ -9,12 +9,17 @@
  */
 import type { ClientFrame } from "../core/resume-protocol.ts";
 import type { JsonValue, RoomData } from "../core/rooms/store.ts";
+import { type Pending, PublishError, type PublishErrorCode } from "./pending.ts";
 import { type OverflowPolicy, SendQueue, type SendResult } from "./send-queue.ts";
 
-/** A publish as it goes on the wire (text or JSON value, or base64 with `binary`), and as it was given. */
+/**
+ * A publish as it goes on the wire (text or JSON value, or base64 with
+ * `binary`), as it was given, and the caller's answer (the seq, or why not).
+ */
 export interface Outgoing {
   readonly wire: { readonly data: JsonValue; readonly binary?: true };
   readonly data: RoomData;
+  readonly answer: Pending<number>;
 }
 
 /** What the outbox needs from its room and client. */
@@ -44,7 +49,7 @@ export class Outbox {
   constructor(room: string, link: OutboxLink) {
     this.#room = room;
     this.#link = link;
-    this.#waiting = new SendQueue(link.queue.limit, link.queue.overflow);
+    this.#waiting = new SendQueue<Outgoing>(link.queue.limit, link.queue.overflow, overflowed);
   }
 
   /** Publishes not acknowledged yet: waiting, or sent and unanswered. */
@@ -55,7 +60,14 @@ export class Outbox {
   /** Sends `item` now if `joined` and the connection takes it, else queues it. */
   publish(item: Outgoing, joined: boolean): SendResult {
     if (joined && this.#send(item)) return "sent";
-    return this.#waiting.push(item);
+    const result = this.#waiting.push(item);
+    if (result === "dropped") overflowed(item);
+    return result;
+  }
+
+  /** Takes `item` back if it was not sent yet (its deadline passed); false once it has a number. */
+  withdraw(item: Outgoing): boolean {
+    return this.#waiting.remove(item);
   }
 
   /**
@@ -111,10 +123,18 @@ export class Outbox {
     return undefined;
   }
 
-  /** Forgets everything (the room was left). */
-  clear(): void {
+  /**
+   * Forgets everything (the room was left, or the client closed: `code`,
+   * `why`): each caller still waiting is told, with whether it may be stored.
+   */
+  clear(code: PublishErrorCode, why: string): void {
     this.disconnected();
-    this.#waiting.drain();
+    for (const item of this.#waiting.drain()) {
+      item.answer.reject(new PublishError(code, `not sent: ${why}`, false));
+    }
+    for (const item of this.#sent.values()) {
+      item.answer.reject(new PublishError(code, `no answer before ${why}: it may have been stored`, true));
+    }
     this.#sent.clear();
   }
 
@@ -142,6 +162,11 @@ export class Outbox {
   #frame(ref: number, { wire }: Outgoing): ClientFrame {
     return { type: "publish", room: this.#room, ...wire, ref, session: this.#session };
   }
+}
+
+/** A waiting publish pushed out of a full queue: its caller is told. */
+function overflowed(item: Outgoing): void {
+  item.answer.reject(new PublishError("overflow", "not sent: the room's queue is full (maxQueued)", false));
 }
 
 /** A random session id: 128 bits, URL-safe (what the server accepts: 1 to 64 of [A-Za-z0-9_-]). */

@@ -8,7 +8,18 @@ import { type ClientFrame, fromBase64, type ServerFrame, toBase64 } from "../cor
 import type { JsonValue, RoomData } from "../core/rooms/store.ts";
 import { Emitter, type GapEvent } from "./events.ts";
 import { Outbox, type Outgoing } from "./outbox.ts";
-import type { SendResult } from "./send-queue.ts";
+import { checkTimeout, Pending, PublishError } from "./pending.ts";
+
+/** Options of {@link ClientRoom.publish}. */
+export interface PublishOptions {
+  /**
+   * Reject with a `PublishError` of code "timeout" when no answer came within
+   * this many ms. Default: none (the publish is sent again after every
+   * reconnect until the server answers). A publish not sent by then is taken
+   * back; one already sent stays in the outbox and may still be stored.
+   */
+  timeout?: number;
+}
 
 /** Where a room handle is: waiting for the server's `joined`, in the room, or out for good. */
 export type ClientRoomState = "joining" | "joined" | "left";
@@ -60,7 +71,8 @@ export type RoomFrame = Extract<ServerFrame, { readonly room?: string }>;
  * const lobby = client.join("lobby");
  * lobby.on("message", ({ data, seq }) => console.log(seq, data));
  * lobby.on("presence", ({ online }) => console.log("online:", online));
- * lobby.publish({ text: "hello" }); // "queued" until the server confirms the join
+ * lobby.publish({ text: "hello" }); // held until the server confirms the join
+ * const seq = await lobby.publish("stored?", { timeout: 5000 }); // its number once stored
  * ```
  */
 export class ClientRoom {
@@ -122,24 +134,53 @@ export class ClientRoom {
 
   /**
    * Publishes to the room: a string as text, a `Uint8Array` as bytes (base64 on
-   * the wire), anything else as a JSON value. "sent" when it went to the server,
-   * "queued" while the join is not confirmed, "dropped" when the queue is full
-   * or the room was left. Until the server's `ack` it is sent again after every
-   * rejoin; the server stores it once. Throws `TypeError` for data JSON cannot carry.
+   * the wire), anything else as a JSON value. It is held until the server
+   * confirms the join, then sent, numbered, and sent again after every rejoin
+   * until the server answers; the server stores it once.
+   *
+   * Resolves with the message's seq once stored (`ack`). Rejects with a
+   * {@link PublishError}: "refused" (a final `nack`; `message` is the server's
+   * reason), "overflow" (the queue was full), "timeout" (`options.timeout`),
+   * "left" or "closed". A retryable `nack` or a reconnect does not reject: it
+   * is resent. Ignoring the promise is safe (fire and forget): its rejection
+   * is never reported as unhandled. Throws `TypeError` for data JSON cannot
+   * carry or a bad timeout.
    *
    * @example
    * ```ts
    * import { connect } from "polysocket/client";
    * const room = connect("ws://localhost:8080/rooms").join("lobby");
-   * room.publish("hi");
-   * room.publish({ move: "e4" });
+   * room.publish("hi"); // fire and forget
    * room.publish(new Uint8Array([1, 2, 3]));
+   * try {
+   *   const seq = await room.publish({ move: "e4" }, { timeout: 5000 });
+   *   console.log("stored as", seq);
+   * } catch (error) {
+   *   console.warn("not stored:", (error as Error).message);
+   * }
    * ```
    */
-  publish(data: RoomData): SendResult {
-    const item = outgoing(data);
-    if (this.#state === "left") return "dropped";
-    return this.#outbox.publish(item, this.#state === "joined");
+  publish(data: RoomData, options: PublishOptions = {}): Promise<number> {
+    const timeout = checkTimeout(options?.timeout, "options.timeout");
+    const [wire, copy] = outgoing(data);
+    const item: Outgoing = {
+      wire,
+      data: copy,
+      answer: new Pending<number>(timeout, () => {
+        const withdrawn = this.#outbox.withdraw(item);
+        return withdrawn
+          ? new PublishError("timeout", `not sent within ${timeout} ms (taken back)`, false)
+          : new PublishError(
+              "timeout",
+              `no answer within ${timeout} ms: it may still be stored (it is sent again until answered)`,
+              true,
+            );
+      }),
+    };
+    if (this.#state === "left")
+      item.answer.reject(new PublishError("left", "not sent: the room was left", false));
+    else this.#outbox.publish(item, this.#state === "joined");
+    return item.answer.promise;
   }
 
   /** Leaves the room for good: the server is told, queued publishes are dropped, `left` is emitted. */
@@ -163,7 +204,7 @@ export class ClientRoom {
 
   /** @internal The client closed for good. */
   closed(): void {
-    if (this.#state !== "left") this.#end("client closed", false);
+    if (this.#state !== "left") this.#end("client closed", false, true);
   }
 
   /** @internal A frame about this room. */
@@ -213,12 +254,16 @@ export class ClientRoom {
 
   #acked(ref: unknown, seq: number): void {
     const item = this.#outbox.acked(ref);
-    if (item) this.#events.emit("ack", { seq, data: item.data });
+    if (!item) return;
+    item.answer.resolve(seq);
+    this.#events.emit("ack", { seq, data: item.data });
   }
 
   #refused(ref: unknown, reason: string, retry: boolean): void {
     const item = this.#outbox.refused(ref, retry);
-    if (item) this.#events.emit("nack", { reason, data: item.data });
+    if (!item) return;
+    item.answer.reject(new PublishError("refused", reason, false));
+    this.#events.emit("nack", { reason, data: item.data });
   }
 
   #message(frame: Extract<ServerFrame, { type: "message" }>): void {
@@ -231,28 +276,29 @@ export class ClientRoom {
     else this.#events.emit("message", { data, seq: frame.seq });
   }
 
-  #end(reason: string | undefined, sent: boolean): void {
+  #end(reason: string | undefined, sent: boolean, closed = false): void {
     this.#state = "left";
-    this.#outbox.clear();
+    if (closed) this.#outbox.clear("closed", "the client closed");
+    else this.#outbox.clear("left", reason === undefined ? "the room was left" : `left: ${reason}`);
     this.#link.detach(this, sent);
     this.#events.emit("left", { reason });
   }
 }
 
-/** `data` as it goes on the wire, or a `TypeError` for what JSON cannot carry. */
-function outgoing(data: RoomData): Outgoing {
+/** `data` as it goes on the wire and as kept, or a `TypeError` for what JSON cannot carry. */
+function outgoing(data: RoomData): [Outgoing["wire"], RoomData] {
   // The bytes are taken now: a buffer reused after the call changes nothing sent.
-  if (data instanceof Uint8Array) return { wire: { data: toBase64(data), binary: true }, data: data.slice() };
+  if (data instanceof Uint8Array) return [{ data: toBase64(data), binary: true }, data.slice()];
   if (typeof data !== "string" && !isJson(data)) {
     throw new TypeError(
       `publish data must be a string, a Uint8Array or a JSON value, got ${describeData(data)}`,
     );
   }
-  return { wire: { data }, data };
+  return [{ data }, data];
 }
 
 /** Whether `value` survives JSON unchanged in kind (no undefined, function, bigint, NaN, cycle). */
-function isJson(value: unknown, seen = new Set<unknown>()): boolean {
+export function isJson(value: unknown, seen = new Set<unknown>()): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value);
   if (typeof value !== "object" || seen.has(value)) return false;

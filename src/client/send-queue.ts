@@ -11,11 +11,16 @@ export class SendQueue<T = string> {
   readonly #items: T[] = [];
   readonly #limit: number;
   readonly #overflow: OverflowPolicy;
+  readonly #dropped: ((message: T) => void) | undefined;
 
-  /** An empty queue of at most `limit` messages, overflowing by `overflow`. */
-  constructor(limit: number, overflow: OverflowPolicy) {
+  /**
+   * An empty queue of at most `limit` messages, overflowing by `overflow`;
+   * `dropped` hears of a waiting message pushed out by "drop-oldest".
+   */
+  constructor(limit: number, overflow: OverflowPolicy, dropped?: (message: T) => void) {
     this.#limit = limit;
     this.#overflow = overflow;
+    this.#dropped = dropped;
   }
 
   /** Number of waiting messages. */
@@ -28,10 +33,19 @@ export class SendQueue<T = string> {
     if (this.#limit === 0) return "dropped";
     if (this.#items.length >= this.#limit) {
       if (this.#overflow === "drop-newest") return "dropped";
-      this.#items.shift();
+      const oldest = this.#items.shift() as T;
+      this.#dropped?.(oldest);
     }
     this.#items.push(message);
     return "queued";
+  }
+
+  /** Takes `message` out of the queue; false if it is not waiting. */
+  remove(message: T): boolean {
+    const index = this.#items.indexOf(message);
+    if (index === -1) return false;
+    this.#items.splice(index, 1);
+    return true;
   }
 
   /** Removes and returns every waiting message, oldest first. */

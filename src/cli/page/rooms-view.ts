@@ -109,9 +109,11 @@ export function runRoomsView(client: Client, initial: readonly string[], nick: s
     const input = $("input") as HTMLInputElement;
     const view = current === undefined ? undefined : views.get(current);
     if (input.value === "" || !view) return;
-    if (view.room.publish(input.value) === "dropped") {
-      add(view, `Not sent (queue full): ${input.value}`, "notice");
-    }
+    const text = input.value;
+    // A refusal shows through the room's nack event; only a full queue is told here.
+    view.room.publish(text).catch((error: { code?: string }) => {
+      if (error.code === "overflow") add(view, `Not sent (queue full): ${text}`, "notice");
+    });
     input.value = "";
   });
 }
