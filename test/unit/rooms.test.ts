@@ -12,13 +12,18 @@ import type { Connection } from "../../src/core/connection.ts";
 import { MemoryRoomStore } from "../../src/core/rooms/memory-store.ts";
 import type { RoomsOptions } from "../../src/core/rooms/options.ts";
 import { Rooms } from "../../src/core/rooms/rooms.ts";
-import { OUT_OF_ORDER, type RoomListener, type RoomStore } from "../../src/core/rooms/store.ts";
+import {
+  OUT_OF_ORDER,
+  type RoomData,
+  type RoomListener,
+  type RoomStore,
+} from "../../src/core/rooms/store.ts";
 import { type FakePeer, FakeServer, texts, until, WIRES, type WireKind } from "./fake-runtime.ts";
 
 type Frame = Record<string, unknown>;
 
-async function roomsServer(kind: WireKind, options: RoomsOptions = {}) {
-  const rooms = new Rooms(options);
+async function roomsServer<Message = RoomData>(kind: WireKind, options: RoomsOptions<Message> = {}) {
+  const rooms = new Rooms<Message>(options);
   const app: (string | Uint8Array)[] = [];
   const server = await FakeServer.start(
     {
@@ -418,13 +423,13 @@ for (const kind of WIRES) {
       );
       for (const schema of [zodText, valibotText]) {
         const seen: string[] = [];
-        const { server } = await roomsServer(kind, {
+        const { server } = await roomsServer<{ text: string }>(kind, {
           schema,
           onPublish: (_conn, _room, message) => {
             seen.push(message.text); // typed: the schema's output
             return message.text.toUpperCase();
           },
-        } as RoomsOptions<{ text: string }> as RoomsOptions);
+        });
         const a = await server.connect();
         send(server, a.conn, { type: "join", room: "s" });
         await until(() => inRoom(a, "s").some((f) => f.type === "joined"), "joined");
