@@ -68,24 +68,22 @@ export class Requests {
 
   /** The connection is gone: what was sent on it is rejected (not resent), what waits keeps waiting. */
   disconnected(): void {
-    for (const call of this.#sent.values()) {
-      call.answer.reject(
-        new RequestError(
-          "disconnected",
-          "the connection was lost before the response: the server may or may not have run the handler",
-        ),
-      );
-    }
-    this.#sent.clear();
+    this.#rejectSent("disconnected", "the connection was lost");
   }
 
   /** The client closed for good: every request still open is rejected. */
   closed(): void {
-    this.disconnected();
+    this.#rejectSent("closed", "the client closed");
     for (const call of this.#waiting.values()) {
       call.answer.reject(new RequestError("closed", "not sent: the client closed"));
     }
     this.#waiting.clear();
+  }
+
+  #rejectSent(code: "disconnected" | "closed", what: string): void {
+    const error = `${what} before the response: the server may or may not have run the handler`;
+    for (const call of this.#sent.values()) call.answer.reject(new RequestError(code, error));
+    this.#sent.clear();
   }
 
   /** The server's `response`: settles the request with its id (a late or unknown one is ignored). */
