@@ -19,7 +19,8 @@ function recording(options: ServerOptions = {}) {
   for (const name of OBSERVER_METHODS) {
     metrics[name] = (...args) => void calls.push(args.length ? `${name}(${args.join(",")})` : name);
   }
-  return { calls, options: { heartbeat: false, ...options, metrics: metrics as MetricsObserver } };
+  const heartbeat: ServerOptions["heartbeat"] = options.heartbeat ?? false;
+  return { calls, options: { ...options, heartbeat, metrics: metrics as MetricsObserver } };
 }
 
 const KNOWN = OBSERVER_METHODS.join(", ");
