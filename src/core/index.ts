@@ -6,7 +6,6 @@
  */
 
 export type { Adapter, Engine, EngineLimits, Listener } from "./adapter.ts";
-export type { BrokerEntry, BrokerListener, PresenceChange, RoomBroker } from "./broker.ts";
 export {
   ChatRoom,
   type ChatRoomOptions,
@@ -37,16 +36,20 @@ export { MemoryRoomStore } from "./rooms/memory-store.ts";
 export type { ResolvedRoomsOptions, RoomsOptions } from "./rooms/options.ts";
 export { Room, type RoomPolicy } from "./rooms/room.ts";
 export { Rooms } from "./rooms/rooms.ts";
-export type {
-  JsonValue,
-  Member,
-  PresenceChange as RoomPresenceChange,
-  RetentionLimits,
-  RoomData,
-  RoomEntry,
-  RoomListener,
-  RoomSnapshot,
-  RoomStore,
+export {
+  type JsonValue,
+  type Member,
+  type Origin,
+  OUT_OF_ORDER,
+  type PresenceChange,
+  type RetentionLimits,
+  type RoomData,
+  type RoomEntry,
+  type RoomListener,
+  type RoomSnapshot,
+  type RoomStore,
+  SESSION_TTL,
+  SESSION_WINDOW,
 } from "./rooms/store.ts";
 export { detectRuntime, type RuntimeName } from "./runtime.ts";
 export {
