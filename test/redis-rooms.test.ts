@@ -186,6 +186,42 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     }
   });
 
+  test("metrics: each append's time to Redis's answer, the reader's lag per message, and a reader reconnection", async () => {
+    const seen = { published: [] as number[], read: [] as number[], reconnects: 0 };
+    const metrics = {
+      storePublished: (s: number) => void seen.published.push(s),
+      storeRead: (s: number) => void seen.read.push(s),
+      storeReconnected: () => void seen.reconnects++,
+    };
+    const a = await RedisRoomStore.connect({ url: redis.url, onError: quiet, metrics });
+    try {
+      const room = freshRoom("metrics");
+      const heard = new RecordingListener();
+      await a.open(room, LIMITS, heard);
+      for (let n = 0; n < 5; n++) await a.append(room, `m${n}`);
+      await heard.untilMessages(5);
+      expect(seen.published, "one time per append").toHaveLength(5);
+      expect(seen.read, "one lag per message read").toHaveLength(5);
+      // Loopback: each takes more than nothing and well under a second (both bounds hold on a loaded machine).
+      for (const s of [...seen.published, ...seen.read]) {
+        expect(s).toBeGreaterThanOrEqual(0);
+        expect(s).toBeLessThan(1);
+      }
+      expect(
+        seen.published.some((s) => s > 0),
+        "Redis answers take some time",
+      ).toBe(true);
+      expect(seen.reconnects, "no reconnection yet").toBe(0);
+      await redis.inspect().call("CLIENT", "KILL", "TYPE", "pubsub");
+      await until_(() => seen.reconnects === 1, "the reader's reconnection counted");
+      await a.append(room, "after");
+      await heard.untilMessages(6);
+      expect(seen.reconnects).toBe(1);
+    } finally {
+      await a.close();
+    }
+  });
+
   test("the subscriber connections cut mid-stream: messages and presence-only changes heard once each, in order, after the reconnection", async () => {
     const a = await RedisRoomStore.connect({ url: redis.url, onError: quiet });
     const b = await RedisRoomStore.connect({ url: redis.url, onError: quiet });

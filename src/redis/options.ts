@@ -3,6 +3,7 @@
  * client they make (or the one handed in).
  */
 import { type Cluster, Redis, type RedisOptions } from "ioredis";
+import { type MetricsObserver, type Observer, resolveObserver } from "../core/observer.ts";
 import { describe, rejectUnknown } from "../core/validate.ts";
 import { checkPrefix } from "./keys.ts";
 
@@ -42,6 +43,12 @@ export interface RedisRoomStoreOptions {
   deadAfter?: number;
   /** Where connection trouble and read errors go; the store keeps retrying. Default `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * Told how long each append took (Redis's answer), how far behind the reader
+   * received each message, and of each reconnection of the reader (e.g. the
+   * server's `prometheusMetrics().observer`). Default: none.
+   */
+  metrics?: MetricsObserver;
 }
 
 /** Every name {@link RedisRoomStoreOptions} knows. */
@@ -52,6 +59,7 @@ export const STORE_OPTION_NAMES: readonly (keyof RedisRoomStoreOptions)[] = [
   "heartbeatInterval",
   "deadAfter",
   "onError",
+  "metrics",
 ];
 
 /** The options checked, with their defaults. */
@@ -60,6 +68,7 @@ export interface ResolvedStoreOptions {
   readonly heartbeatInterval: number;
   readonly deadAfter: number;
   readonly onError: (error: unknown) => void;
+  readonly observer: Observer | undefined;
 }
 
 /** Checks the options (TypeError for a bad one) and fills in the defaults. */
@@ -104,7 +113,8 @@ export function resolveStoreOptions(
       "options.url and an ioredis client in options.redis are exclusive: the client knows where Redis is",
     );
   }
-  return { prefix: checkPrefix(prefix), heartbeatInterval, deadAfter, onError };
+  const observer = resolveObserver(options.metrics);
+  return { prefix: checkPrefix(prefix), heartbeatInterval, deadAfter, onError, observer };
 }
 
 /** Whether `value` is an ioredis client (by shape: the application may have its own copy of ioredis). */

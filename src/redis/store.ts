@@ -80,6 +80,8 @@ export class RedisRoomStore implements RoomStore {
   /** When the beat before the last one was sent: a restart handled since then explains being forgotten. */
   #previousBeat = 0;
   readonly #restartedAt = new WeakMap<RoomFeed, number>();
+  /** Whether the reader subscribed once already: each later subscription is a reconnection. */
+  #subscribedBefore = false;
   #lastSyncReport = 0;
   #closed = false;
 
@@ -99,7 +101,11 @@ export class RedisRoomStore implements RoomStore {
     const source = client.isCluster ? { cluster: client as Cluster } : { standalone: client as Redis };
     this.#reader = new Reader(source, {
       message: (channel, message) => this.#onMessage(channel, message),
-      resubscribed: () => this.#resyncAll(),
+      resubscribed: () => {
+        if (this.#subscribedBefore) this.#options.observer?.storeReconnected();
+        this.#subscribedBefore = true;
+        this.#resyncAll();
+      },
       error: (error) => this.#report(error),
     });
   }
@@ -199,8 +205,9 @@ export class RedisRoomStore implements RoomStore {
     const { join, leave } = change;
     const { keys } = feed;
     const retained = Math.max(feed.limits.historyLimit, MIN_RETAINED);
+    const started = performance.now();
     try {
-      return await this.#client.polysocketAppend(
+      const seq = await this.#client.polysocketAppend(
         keys.epoch,
         keys.stream,
         keys.members,
@@ -220,6 +227,8 @@ export class RedisRoomStore implements RoomStore {
         SESSION_WINDOW,
         SESSION_TTL,
       );
+      this.#options.observer?.storePublished((performance.now() - started) / 1000);
+      return seq;
     } catch (error) {
       const message = String((error as Error).message);
       // Redis lost the room: find its new epoch (the listener hears `restarted`); this one is refused.
@@ -260,7 +269,10 @@ export class RedisRoomStore implements RoomStore {
     const feed = this.#byChannel.get(channel);
     if (feed === undefined) return; // a room released meanwhile (or the application's own channel)
     try {
-      feed.receive(decodeMessage(message));
+      const event = decodeMessage(message);
+      // Lag by Redis's clock against this process's: meaningful where they agree (one host, NTP).
+      if (event.seq > 0) this.#options.observer?.storeRead(Math.max(0, Date.now() - event.time) / 1000);
+      feed.receive(event);
     } catch (error) {
       this.#report(error);
     }
