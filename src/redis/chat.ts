@@ -78,6 +78,7 @@ export async function redisRooms(options: RedisRoomsOptions = {}): Promise<Redis
     heartbeatInterval,
     deadAfter,
     onError: options.onError,
+    metrics: options.metrics, // the rooms' and the store's, one observer
   };
   // Check the rooms' options before connecting: a TypeError should not cost a connection.
   new Rooms({ ...roomsOptions, store: PROBE_STORE });
