@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { type Client, connect, RequestError } from "../src/client/index.ts";
 import type { JsonValue } from "../src/core/rooms/store.ts";
-import { Rooms, Server } from "../src/index.ts";
+import { Rooms, type RoomsOptions, Server } from "../src/index.ts";
 import { CutProxy } from "./harness/cut-proxy.ts";
 
 const FAST = { minDelay: 5, maxDelay: 20, heartbeatInterval: 0 };
@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 /** A `Rooms` server with `respond` (or none) on a free port; resolves with its URL. */
-async function roomsServer(respond?: ConstructorParameters<typeof Rooms>[0]["respond"]): Promise<string> {
+async function roomsServer(respond?: RoomsOptions["respond"]): Promise<string> {
   const rooms = new Rooms({ respond });
   const server = new Server({
     hostname: "127.0.0.1",

@@ -298,7 +298,7 @@ function outgoing(data: RoomData): [Outgoing["wire"], RoomData] {
 }
 
 /** Whether `value` survives JSON unchanged in kind (no undefined, function, bigint, NaN, cycle). */
-export function isJson(value: unknown, seen = new Set<unknown>()): boolean {
+export function isJson(value: unknown, seen: Set<unknown> = new Set<unknown>()): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value);
   if (typeof value !== "object" || seen.has(value)) return false;
