@@ -475,6 +475,10 @@ export function clientSuite(runtime: Runtime): void {
           if (data === "refuse me") throw new Error("not this one");
           return data;
         },
+        respond(conn, data) {
+          if (data === "fail") throw new Error("no such thing");
+          return { echo: data, nick: new URL(conn.url, "http://h").searchParams.get("nick") };
+        },
       });
       const dropped = new Set<unknown>();
       const byNick = new Map<string, Connection>();
@@ -583,13 +587,25 @@ export function clientSuite(runtime: Runtime): void {
       for (const name of ["pw", "po"]) clients.command({ cmd: "join", name, room: "once" });
       await roomEvents("pw", "once", "joined", 1);
       await roomEvents("po", "once", "joined", 1);
-      clients.command({ cmd: "publish", name: "pw", room: "once", data: "lose my ack" });
+      clients.command({ cmd: "publish", name: "pw", room: "once", data: "lose my ack", ref: "lost" });
       await clients.waitForEvents("pw", "close");
       await roomEvents("pw", "once", "joined", 2);
       const [ack] = await roomEvents("pw", "once", "ack", 1);
-      clients.command({ cmd: "publish", name: "pw", room: "once", data: "refuse me" });
+      clients.command({ cmd: "publish", name: "pw", room: "once", data: "refuse me", ref: "refused" });
       const [nack] = await roomEvents("pw", "once", "nack", 1);
       expect(nack).toMatchObject({ reason: "not this one", data: "refuse me" });
+      // The promises: the lost ack's settled by the resend (the drop did not reject it), the refusal rejected.
+      const outcome = (ref: string) =>
+        clients.waitFor(
+          (e) => e.name === "pw" && (e.ev === "publish-stored" || e.ev === "publish-failed") && e.ref === ref,
+          `the outcome of publish ${ref}`,
+        );
+      expect(await outcome("lost")).toMatchObject({ ev: "publish-stored", seq: ack!.seq });
+      expect(await outcome("refused")).toMatchObject({
+        ev: "publish-failed",
+        code: "refused",
+        message: "not this one",
+      });
       clients.command({ cmd: "publish", name: "pw", room: "once", data: "after" });
       await clients.waitFor(
         (e) => e.name === "po" && e.ev === "room-message" && e.data === "after",
@@ -602,6 +618,28 @@ export function clientSuite(runtime: Runtime): void {
       expect(roomData("po", "once")).not.toContain("refuse me");
       clients.close("pw");
       clients.close("po");
+    });
+
+    test("rooms: request resolves with the respond handler's value and rejects 'failed' with its throw", async () => {
+      const server = await roomsServer();
+      clients.connect("rq", server.url("rq"), FAST);
+      clients.command({ cmd: "request", name: "rq", data: { ask: [1, 2] }, ref: "ok" });
+      clients.command({ cmd: "request", name: "rq", data: "fail", ref: "bad" });
+      const answer = (ref: string) =>
+        clients.waitFor(
+          (e) => e.name === "rq" && (e.ev === "response" || e.ev === "request-failed") && e.ref === ref,
+          `the answer to request ${ref}`,
+        );
+      expect(await answer("ok")).toMatchObject({
+        ev: "response",
+        data: { echo: { ask: [1, 2] }, nick: "rq" },
+      });
+      expect(await answer("bad")).toMatchObject({
+        ev: "request-failed",
+        code: "failed",
+        message: "no such thing",
+      });
+      clients.close("rq");
     });
 
     test("close() stops for good; a throwing listener is reported and the client carries on", async () => {
