@@ -6,7 +6,7 @@
  */
 import { defineConfig, type Options } from "tsup";
 import { chatPageAsset, chatPageSource, cliSource, distName, entries } from "./scripts/entries.ts";
-import { BROWSER_BUNDLE } from "./src/cli/page/bundle.ts";
+import { BROWSER_BUNDLE } from "./src/page/bundle.ts";
 
 const shared: Options = {
   outDir: "dist",
@@ -36,7 +36,7 @@ const cli: Options = {
   splitting: true,
   dts: false,
   clean: false,
-  // The command reads the page's script from the file built below (src/cli/page/script.ts).
+  // The command reads the page's script from the file built below (src/page/script.ts).
   define: { "process.env.POLYSOCKET_CHAT_PAGE_ASSET": JSON.stringify(`${chatPageAsset}.js`) },
 };
 

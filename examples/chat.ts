@@ -3,15 +3,15 @@
  * on Node (`npm run chat`), Bun (`npm run chat:bun`) and Deno (`npm run chat:deno`).
  * Plain WebSocket clients (the seed's browser snippet) speak plain text on
  * /chat; the chat page at / uses `polysocket/client` and resumes after drops.
- * The page is the one `polysocket chat` serves (src/cli/page/), bundled here at start.
+ * The page is the one `polysocket chat` serves (src/page/), bundled here at start.
  *
  * With REDIS_URL set, the room lives in Redis (`polysocket/redis`): run it as
  * many times as you like, on any runtime, and every process serves one room
  * (CHAT_ROOM names it; default "chat"). Without it, the room is in memory.
  */
 import { ChatRoom, Server } from "polysocket";
-import { bundleChatPage } from "../src/cli/page/bundle.ts";
-import { chatPageHandler } from "../src/cli/page/handler.ts";
+import { bundleChatPage } from "../src/page/bundle.ts";
+import { chatPageHandler } from "../src/page/handler.ts";
 
 const historyLimit = Number(process.env.HISTORY_LIMIT ?? 1000);
 const redisUrl = process.env.REDIS_URL;

@@ -19,7 +19,7 @@
  */
 import { type Connection, Rooms, type RoomsOptions, Server } from "polysocket";
 // The chat page's factory; from the sources it bundles the page's script with esbuild at start.
-import { chatPage } from "../src/cli/page/serve.ts";
+import { chatPage } from "polysocket/page";
 
 /** The demo's accounts, token → nickname. A real application checks a session or a signed token here. */
 const TOKENS: Readonly<Record<string, string>> = {

@@ -16,6 +16,7 @@ export const entries: Readonly<Record<string, string>> = {
   "./redis": "src/redis/index.ts",
   "./hono": "src/hono/index.ts",
   "./metrics": "src/metrics/index.ts",
+  "./page": "src/page/index.ts",
 };
 
 /** Subpaths that pin one runtime; `"."` resolves to them by export condition. */
@@ -28,7 +29,7 @@ export const cliSource: string = "src/cli/bin.ts";
  * The chat page's browser code, which `polysocket chat` serves as /app.js: built
  * to `dist/chat-page.js` and read by the command at run time. Not an entry point.
  */
-export const chatPageSource: string = "src/cli/page/browser.ts";
+export const chatPageSource: string = "src/page/browser.ts";
 /** The file name in `dist/` (without extension) of the chat page's browser code. */
 export const chatPageAsset: string = "chat-page";
 

@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { parseCliArgs, UsageError } from "../src/cli/args.ts";
 import { startChatServer } from "../src/cli/chat-server.ts";
 import { main } from "../src/cli/main.ts";
-import { pageHtml } from "../src/cli/page/html.ts";
+import { pageHtml } from "../src/page/html.ts";
 import { chromiumAvailable, launchChromium, waitForState } from "./harness/browser.ts";
 import { TestClient } from "./harness/client.ts";
 

@@ -76,6 +76,7 @@ describe("public surface (the JSR sources)", () => {
     "../src/client/index.ts",
     "../src/redis/index.ts",
     "../src/metrics/index.ts",
+    "../src/page/index.ts",
   ])("%s exports no internals, and Connection has no engine-only members", async (entry) => {
     const module: Record<string, unknown> = await import(entry);
     expect(Object.keys(module).filter((name) => INTERNALS.includes(name))).toEqual([]);

@@ -1,11 +1,11 @@
 /**
  * The chat server of the specification as one function call: what the
  * `polysocket chat` command runs, usable from code as well. It serves the chat
- * page (src/cli/page/) on the same port.
+ * page (src/page/) on the same port.
  */
 import { ChatRoom, Server } from "../index.ts";
-import { chatPageHandler } from "./page/handler.ts";
-import { chatPageScript } from "./page/script.ts";
+import { chatPageHandler } from "../page/handler.ts";
+import { chatPageScript } from "../page/script.ts";
 
 /** Options of {@link startChatServer}. */
 export interface ChatServerOptions {

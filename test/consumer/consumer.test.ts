@@ -99,6 +99,25 @@ describe("consumer: the packed package", () => {
     expect(packed.filter((f) => /^package\/(src|test|examples|scripts)\//.test(f))).toEqual([]);
   });
 
+  test.each([
+    ["node", () => [NODE, ["page-server.mjs"]] as [string, string[]]],
+    ["bun", () => bun(["page-server.mjs"])],
+  ])(
+    "polysocket/page on %s serves the rooms page with the script the package ships (dist/chat-page.js)",
+    (_name, command) => {
+      const [file, args] = command();
+      const run = spawnSync(file, args, { cwd: consumers.app, encoding: "utf8", timeout: 30_000 });
+      expect(run.status, `page-server.mjs exited ${run.status}: ${run.stderr}`).toBe(0);
+      const { rooms, script } = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as {
+        rooms: boolean;
+        script: string;
+      };
+      expect(rooms, "the page is in rooms mode").toBe(true);
+      const shipped = readFileSync(join(consumers.app, "node_modules/polysocket/dist/chat-page.js"), "utf8");
+      expect(script === shipped, "app.js is dist/chat-page.js as packed").toBe(true);
+    },
+  );
+
   test("tsc type-checks examples/chat.ts and every entry against the published .d.ts (skipLibCheck off)", () => {
     const tsc = spawnSync(NODE, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], {
       cwd: consumers.app,

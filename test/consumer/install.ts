@@ -16,7 +16,7 @@ const FIXTURES = join(ROOT, "test/consumer/fixtures");
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const EXAMPLE = "examples/chat.ts";
 /** The chat page, shared with the `polysocket` command; the example bundles and serves it. */
-const PAGE = "src/cli/page";
+const PAGE = "src/page";
 /** What the example's Node variant needs transpiled (browser.ts stays TypeScript: esbuild bundles it). */
 const EXAMPLE_SOURCES = [EXAMPLE, ...["bundle", "handler", "html", "icon"].map((f) => `${PAGE}/${f}.ts`)];
 
@@ -54,7 +54,7 @@ function appProject(root: string, tarball: string): string {
   mkdirSync(app);
   writeJson(join(app, "package.json"), { name: "consumer", private: true, type: "module" });
   // The npm cache that `npm ci` filled serves ws and @types/node without the network.
-  // esbuild: the example bundles its chat page (src/cli/page/bundle.ts) when it starts.
+  // esbuild: the example bundles its chat page (src/page/bundle.ts) when it starts.
   const esbuild = `esbuild@${rootPackage().devDependencies.esbuild}`;
   run(
     "npm",
@@ -77,7 +77,7 @@ function appProject(root: string, tarball: string): string {
 }
 
 /**
- * examples/chat.ts and the chat page it imports (src/cli/page/), copied as they are
+ * examples/chat.ts and the chat page it imports (src/page/), copied as they are
  * and where they are, so the relative import holds. Only the page: polysocket
  * itself comes from the tarball (the probes check which build each runtime loads).
  */

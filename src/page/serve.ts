@@ -1,8 +1,9 @@
 /**
- * `chatPage()`: the chat page as an application serves it, from the `polysocket`
- * entry. The browser code comes from the package's build (dist/chat-page.js,
- * beside this module once bundled); run from the sources, esbuild (a
- * devDependency of the repository) bundles it on the spot instead.
+ * `chatPage()`: the chat page as an application serves it (`polysocket/page`).
+ * The browser code comes from the package's build (dist/chat-page.js, beside
+ * this module once bundled); run from the sources, esbuild (a devDependency of
+ * the repository) bundles it on the spot instead. From JSR there is neither:
+ * pass `script` (the page's browser code, bundled by you).
  */
 import type { RequestHandler } from "polysocket";
 import { type ChatPageOptions, chatPageHandler } from "./handler.ts";
@@ -16,12 +17,12 @@ export type { ChatPageMode } from "./html.ts";
  * for a `Rooms` server (rooms list, unread counts, nicknames from presence),
  * "chat" (the default) for one `ChatRoom`. The page passes its own `?token=`
  * and `?nick=` on to the WebSocket URL. `script` serves that browser code
- * instead of the built one (e.g. a bundle of src/cli/page/browser.ts of your own).
+ * instead of the built one (e.g. a bundle of src/page/browser.ts of your own).
  *
  * @example
  * ```ts run=no
  * import { Rooms, Server } from "polysocket";
- * import { chatPage } from "./serve.ts"; // in this repository; not in a package entry yet
+ * import { chatPage } from "polysocket/page";
  * const rooms = new Rooms();
  * const server = new Server({
  *   port: 8080,
