@@ -1,7 +1,9 @@
 /**
  * Exactly once, both ways, across Node, Bun and Deno server processes on one
  * Redis (test/fixtures/exactly-once-server.ts): `polysocket/client` clients
- * publish numbered messages to one room through TCP proxies that cut their
+ * (two in this Node process, one in a Bun and one in a Deno client fixture,
+ * test/fixtures/client.ts) publish numbered messages to one room through TCP
+ * proxies that cut their
  * connections at random points (seeded: the seed is printed, POLYSOCKET_SEED
  * repeats it) and send each new connection to any of the processes. Then the
  * room's history in Redis holds every message once, in each sender's order,
@@ -15,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type Client, type ClientRoom, connect } from "../src/client/index.ts";
 import type { JsonValue, RoomEntry } from "../src/core/rooms/store.ts";
 import { RedisRoomStore } from "../src/redis/index.ts";
+import { ClientFixture } from "./harness/client-fixture.ts";
 import { CutProxy } from "./harness/cut-proxy.ts";
 import { within } from "./harness/deadline.ts";
 import { RuntimeProcess } from "./harness/process.ts";
@@ -85,9 +88,8 @@ describe.skipIf(unavailable !== undefined)(
       return proxy;
     }
 
-    test(`${CLIENTS} clients publish ${PER_CLIENT} messages each while proxies cut at random: each stored once, in each sender's order, delivered once to everyone`, async () => {
+    test(`${CLIENTS} clients (node, node, bun, deno) publish ${PER_CLIENT} messages each while proxies cut at random: each stored once, in each sender's order, delivered once to everyone`, async () => {
       const seed = testSeed("exactly-once chaos");
-      const random = seeded(seed);
       const room = `chaos-${seed}-${Date.now()}`;
       const live = [...ports.values()];
       const proxies = await Promise.all(Array.from({ length: CLIENTS }, () => proxyTo(live[0]!)));
@@ -95,27 +97,38 @@ describe.skipIf(unavailable !== undefined)(
         const pick = seeded(seed + 100 + p);
         proxy.route = () => live[between(pick, 0, live.length - 1)]!;
       }
-      const members = proxies.map((proxy) => member(proxy, room));
+      const fixtures = await Promise.all(
+        (["bun", "deno"] as const).map(async (runtime) => {
+          const { fixture } = await ClientFixture.start(runtime);
+          cleanups.push(() => fixture.process.stop("SIGKILL"));
+          return fixture;
+        }),
+      );
+      const publishers: Publisher[] = [
+        localPublisher(member(proxies[0]!, room), 0),
+        localPublisher(member(proxies[1]!, room), 1),
+        fixturePublisher(fixtures[0]!, proxies[2]!, room, 2, "bun"),
+        fixturePublisher(fixtures[1]!, proxies[3]!, room, 3, "deno"),
+      ];
       const started = Date.now();
 
       // Every client publishes in bursts of random length; a proxy cuts every 10-60 ms meanwhile.
-      const acks = members.map((m, c) => publishAll(m.room, c, seeded(seed + 200 + c)));
-      const all = Promise.all(acks.flat().map((ack) => ack.promise));
+      const all = Promise.all(publishers.map((p, c) => publishAll(p, c, seeded(seed + 200 + c))));
+      all.catch(() => undefined);
       let cuts = 0;
       const chaos = (async () => {
         const pace = seeded(seed + 300);
         let done = false;
-        void all.finally(() => (done = true));
+        void all.finally(() => (done = true)).catch(() => undefined);
         while (!done) {
           await sleep(between(pace, 10, 60));
           if (done) break;
-          proxies[between(pace, 0, proxies.length - 1)]!.cut();
-          cuts++;
+          cuts += proxies[between(pace, 0, proxies.length - 1)]!.cut();
         }
       })();
-      const seqs = await within(all, 40_000, () => {
-        const settled = acks.map((list) => list.filter((a) => a.seq !== undefined).length);
-        return `every publish acknowledged within 40 s (seed ${seed}); acknowledged per client: ${settled.join(", ")}; cuts ${cuts}`;
+      const acks = await within(all, 40_000, () => {
+        const counts = publishers.map((p) => `${p.label} ${p.acknowledged()}`).join(", ");
+        return `every publish acknowledged within 40 s (seed ${seed}); acknowledged: ${counts}; cuts ${cuts}`;
       });
       await chaos;
       const total = CLIENTS * PER_CLIENT;
@@ -123,36 +136,40 @@ describe.skipIf(unavailable !== undefined)(
       console.log(
         `exactly-once chaos: ${total} messages acknowledged in ${Date.now() - started} ms, ${cuts} cuts, ${connections} connections`,
       );
-      expect(cuts, "the proxies cut connections while publishing").toBeGreaterThan(3);
+      expect(cuts, "connections cut while publishing").toBeGreaterThan(3);
       expect(connections, "clients reconnected").toBeGreaterThan(CLIENTS + 3);
-      expect(new Set(seqs).size, `each acknowledged with its own seq (seed ${seed})`).toBe(total);
+      expect(new Set(acks.flat()).size, `each acknowledged with its own seq (seed ${seed})`).toBe(total);
 
       // The room's history, read from Redis: every message once, in each sender's order, as acknowledged.
       const history = await storedHistory(redis.url, room);
       expect(history.map((e) => e.seq)).toEqual(range(1, total));
       const bySeq = new Map(history.map((e) => [e.seq, e.data as Sent]));
-      for (let c = 0; c < CLIENTS; c++) {
+      for (const [c, publisher] of publishers.entries()) {
         const order = history.map((e) => e.data as Sent).filter((d) => d.c === c);
         expect(
           order.map((d) => d.n),
-          `client ${c}'s messages once each, in its order (seed ${seed})`,
+          `${publisher.label}'s messages once each, in its order (seed ${seed})`,
         ).toEqual(range(0, PER_CLIENT - 1));
-        for (const ack of acks[c]!) expect(bySeq.get(ack.seq!)).toEqual(ack.data);
+        expect(acks[c]!.map((seq) => bySeq.get(seq))).toEqual(
+          range(0, PER_CLIENT - 1).map((n) => ({ c, n })),
+        );
       }
 
       // Every client delivers every message once: seqs 1…total, no repeat, no hole, no gap.
-      for (const [c, m] of members.entries()) {
+      for (const publisher of publishers) {
         await until(
-          () => m.room.lastSeq >= total,
+          () => publisher.lastSeq() >= total,
           10_000,
-          () => `client ${c} to deliver ${total} messages, got to ${m.room.lastSeq} (seed ${seed})`,
+          () =>
+            `${publisher.label} to deliver ${total} messages, got to ${publisher.lastSeq()} (seed ${seed})`,
         );
-        expect(m.gaps, `client ${c}: no gap`).toEqual([]);
+        expect(publisher.gaps(), `${publisher.label}: no gap`).toEqual([]);
+        const delivered = publisher.delivered();
         expect(
-          m.delivered.map((d) => d.seq),
-          `client ${c}: each seq once, in order (seed ${seed})`,
+          delivered.map((d) => d.seq),
+          `${publisher.label}: each seq once, in order (seed ${seed})`,
         ).toEqual(range(1, total));
-        expect(m.delivered.map((d) => d.data)).toEqual(history.map((e) => e.data));
+        expect(delivered.map((d) => d.data)).toEqual(history.map((e) => e.data));
       }
     }, 60_000);
 
@@ -186,13 +203,17 @@ describe.skipIf(unavailable !== undefined)(
           () => "the 3 later publishes forwarded to the stopped process",
         );
         let answered = 0;
-        for (const p of [...stored, ...unhandled]) p.then(() => answered++, () => undefined);
+        for (const p of [...stored, ...unhandled])
+          p.then(
+            () => answered++,
+            () => undefined,
+          );
         await sleep(0);
         expect(answered, "no ack reached the client before the kill").toBe(0);
         proxy.target = survivor;
         await victim.process.stop("SIGKILL");
         proxy.cut(); // the held acks are lost with the connection
-    proxy.stall(false);
+        proxy.stall(false);
 
         const storedSeqs = await within(
           Promise.all(stored),
@@ -234,32 +255,85 @@ async function startServer(
   return { port: (JSON.parse(line) as { port: number }).port, process };
 }
 
-/** What a client published and, once acknowledged, its seq. */
-interface Ack {
-  readonly data: Sent;
-  readonly promise: Promise<number>;
-  seq: number | undefined;
+/** One publishing client of the chaos test, in this process or in a client fixture of another runtime. */
+interface Publisher {
+  readonly label: string;
+  /** Publishes `data` (fire and forget; {@link Publisher.acks} waits for the answers). */
+  publish(data: Sent): void;
+  /** The seq of each publish in order, once all are acknowledged; rejects on a refusal. */
+  acks(): Promise<number[]>;
+  acknowledged(): number;
+  lastSeq(): number;
+  delivered(): { seq: number; data: unknown }[];
+  gaps(): unknown[];
 }
 
-/** Publishes `{ c, n }` for n = 0…PER_CLIENT-1, in bursts with short random pauses between. */
-function publishAll(room: ClientRoom, c: number, random: () => number): Ack[] {
-  const links: { resolve(seq: number): void; reject(error: Error): void }[] = [];
-  const acks: Ack[] = Array.from({ length: PER_CLIENT }, (_, n) => ({
-    data: { c, n },
-    promise: new Promise<number>((resolve, reject) => links.push({ resolve, reject })),
-    seq: undefined,
-  }));
-  for (const ack of acks) ack.promise.catch(() => undefined); // awaited through Promise.all; no unhandled noise
-  void (async () => {
-    for (const [n, ack] of acks.entries()) {
-      room.publish(ack.data).then((seq) => {
-        ack.seq = seq;
-        links[n]!.resolve(seq);
-      }, links[n]!.reject);
-      if (random() < 0.3) await sleep(between(random, 2, 25));
-    }
-  })();
-  return acks;
+/** A `polysocket/client` of this process (Node) as a publisher. */
+function localPublisher(m: Member, c: number): Publisher {
+  const promises: Promise<number>[] = [];
+  let acknowledged = 0;
+  return {
+    label: `client ${c} (node, in the test)`,
+    publish(data) {
+      const promise = m.room.publish(data);
+      promise.then(
+        () => acknowledged++,
+        () => undefined,
+      );
+      promises.push(promise);
+    },
+    acks: () => Promise.all(promises),
+    acknowledged: () => acknowledged,
+    lastSeq: () => m.room.lastSeq,
+    delivered: () => m.delivered,
+    gaps: () => m.gaps,
+  };
+}
+
+/** A `polysocket/client` in a client fixture process of `runtime` (test/fixtures/client.ts) as a publisher. */
+function fixturePublisher(
+  fixture: ClientFixture,
+  proxy: CutProxy,
+  room: string,
+  c: number,
+  runtime: Runtime,
+): Publisher {
+  const name = `c${c}`;
+  fixture.connect(name, `ws://127.0.0.1:${proxy.port}/`, FAST);
+  fixture.command({ cmd: "join", name, room });
+  const outcomes = () =>
+    fixture
+      .events()
+      .filter((e) => e.name === name && (e.ev === "publish-stored" || e.ev === "publish-failed"));
+  const messages = () => fixture.of(name, "room-message");
+  return {
+    label: `client ${c} (${runtime} process)`,
+    publish: (data) => fixture.command({ cmd: "publish", name, room, data, ref: data.n }),
+    acks: async () => {
+      const done = await fixture.waitForCount(
+        (e) => e.name === name && (e.ev === "publish-stored" || e.ev === "publish-failed"),
+        PER_CLIENT,
+        `answers to ${name}'s publishes`,
+      );
+      const failed = done.find((e) => e.ev === "publish-failed");
+      if (failed) throw new Error(`${name}'s publish ${failed.ref} failed: ${failed.code} ${failed.message}`);
+      const seqs = new Map(done.map((e) => [e.ref as number, e.seq as number]));
+      return range(0, PER_CLIENT - 1).map((n) => seqs.get(n)!);
+    },
+    acknowledged: () => outcomes().length,
+    lastSeq: () => Math.max(0, ...messages().map((e) => e.seq as number)),
+    delivered: () => messages().map((e) => ({ seq: e.seq as number, data: e.data })),
+    gaps: () => fixture.of(name, "room-gap"),
+  };
+}
+
+/** Publishes `{ c, n }` for n = 0…PER_CLIENT-1, in bursts with short random pauses; resolves with their seqs. */
+async function publishAll(publisher: Publisher, c: number, random: () => number): Promise<number[]> {
+  for (let n = 0; n < PER_CLIENT; n++) {
+    publisher.publish({ c, n });
+    if (random() < 0.3) await sleep(between(random, 2, 25));
+  }
+  return publisher.acks();
 }
 
 /** The room's whole history, read from Redis by a store of this process. */

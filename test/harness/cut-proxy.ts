@@ -43,11 +43,13 @@ export class CutProxy {
     return (this.#server.address() as { port: number }).port;
   }
 
-  /** Drops every connection through the proxy now (and whatever `stall` held). */
-  cut(): void {
+  /** Drops every connection through the proxy now (and whatever `stall` held); returns how many. */
+  cut(): number {
+    const cut = Math.ceil(this.#sockets.size / 2); // each connection: a client socket and an upstream one
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
     this.#held.clear();
+    return cut;
   }
 
   /** Holds (true) or passes on again (false, releasing what was held) the bytes servers send. */
