@@ -29,11 +29,13 @@ export type {
 export {
   type ClientFrame,
   RESUME_PARAM,
+  type Ref,
   type ResumePoint,
   type ServerFrame,
 } from "./resume-protocol.ts";
+export type { MemberKind } from "./rooms/frames.ts";
 export { MemoryRoomStore } from "./rooms/memory-store.ts";
-export type { ResolvedRoomsOptions, RoomsOptions } from "./rooms/options.ts";
+export type { RoomsOptions } from "./rooms/options.ts";
 export { Room, type RoomPolicy } from "./rooms/room.ts";
 export { Rooms } from "./rooms/rooms.ts";
 export {

@@ -29,7 +29,7 @@ export type {
   UpgradeResult,
 } from "./types.ts";
 
-import { type MetricsObserver, type Observer, resolveObserver } from "./observer.ts";
+import { type MetricsObserver, resolveObserver } from "./observer.ts";
 import { type ResolvedTls, resolveTls } from "./tls.ts";
 import { describe, rejectUnknown } from "./validate.ts";
 
@@ -213,7 +213,7 @@ export interface ResolvedOptions extends ServerHooks<unknown, unknown> {
   /** See {@link ServerOptions.tls}; PEM bytes decoded to text. */
   readonly tls: ResolvedTls | undefined;
   /** See {@link ServerOptions.metrics}; every method present (no-ops for the missing). */
-  readonly metrics: Observer | undefined;
+  readonly metrics: Required<MetricsObserver> | undefined;
 }
 
 /** Defaults shared by every runtime (see the options table in docs/contract.md). */

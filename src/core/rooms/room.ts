@@ -7,7 +7,7 @@
  */
 import { Audience } from "../audience.ts";
 import type { Connection } from "../connection.ts";
-import type { Observer } from "../observer.ts";
+import type { MetricsObserver } from "../observer.ts";
 import type { ResumePoint, ServerFrame } from "../resume-protocol.ts";
 import { type MemberKind, messageFrame, plainPayload, roomFrame } from "./frames.ts";
 import type {
@@ -33,7 +33,7 @@ export interface RoomPolicy {
   /** Where a notice or presence change the store refused goes. */
   readonly onError: (error: unknown) => void;
   /** Told when the room opens and is released, and of each member's join and leave. */
-  readonly observer?: Observer | undefined;
+  readonly observer?: Required<MetricsObserver> | undefined;
 }
 
 /** A local member: its kind of client, and who presence says it is. */

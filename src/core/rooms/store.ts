@@ -55,7 +55,9 @@ export interface PresenceChange {
  * for this room, 1, 2, 3… in the order sent.
  */
 export interface Origin {
+  /** The client's session id (1 to 64 URL-safe characters). */
   readonly session: string;
+  /** The message's number in that session for this room: 1, 2, 3… */
   readonly n: number;
 }
 
