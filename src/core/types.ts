@@ -192,8 +192,9 @@ export interface CompressionOptions {
    * Keep the server's deflate context from one message to the next: smaller
    * frames for similar messages, but a compressor per connection (~256 KiB on
    * Node and Bun, 128 KiB window + 128 KiB state) and a message to N clients
-   * compressed N times. Default `false`: each message stands alone, so a
-   * published message is compressed once for every client.
+   * compressed N times. Default `false`: each message stands alone, so on
+   * Node a published message is compressed once for every client (Bun
+   * deflates it per client either way).
    */
   serverContextTakeover?: boolean;
   /**
