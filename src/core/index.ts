@@ -1,6 +1,8 @@
 /**
  * The runtime-neutral core of polysocket: the connection and server contract,
- * the chat room, errors and the adapter seam. It imports no runtime module.
+ * topics, rooms (and the chat room, one of them) with their store contract,
+ * typed messages, the metrics seam, errors and the adapter seam. It imports no
+ * runtime module.
  *
  * @module
  */

@@ -5,7 +5,7 @@
  * the text its sender gets is decided here; the counting and closing is the
  * inbound policy's (inbound.ts), as for any invalid message.
  */
-import type { JsonValue } from "./rooms/store.ts";
+
 import type {
   InferOutput,
   StandardIssue,
@@ -13,6 +13,7 @@ import type {
   StandardResult,
   StandardSchemaV1,
 } from "./standard-schema.ts";
+import type { JsonValue } from "./types.ts";
 import { describe } from "./validate.ts";
 
 /**

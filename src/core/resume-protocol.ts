@@ -24,7 +24,7 @@
  * `ref` is answered `ack` (with the message's `seq`, once stored) or `nack`
  * (with the reason it was not).
  */
-import type { JsonValue as Json } from "./rooms/store.ts";
+import type { JsonValue as Json } from "./types.ts";
 
 /** The query parameter that selects the resumable protocol and carries a client's resume point. */
 export const RESUME_PARAM = "resume";

@@ -236,3 +236,12 @@ export interface TlsOptions {
   /** Passphrase of an encrypted `key`. */
   passphrase?: string;
 }
+
+/** A JSON value: what typed messages and rooms carry besides text and bytes. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };

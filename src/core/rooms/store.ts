@@ -4,17 +4,13 @@
  * shared one (e.g. `polysocket/redis`), through which every process serving a
  * room sees one stream, in one order, with one set of sequence numbers.
  *
- * Runtime-neutral and free of imports: a store implementation needs only these types.
+ * Runtime-neutral: a store implementation needs only these types (and the
+ * contract's `JsonValue`, from the leaf types.ts).
  */
 
-/** A JSON value: what a room stores besides text and bytes. */
-export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+import type { JsonValue } from "../types.ts";
+
+export type { JsonValue };
 
 /**
  * One message's payload: a string is text, a `Uint8Array` is bytes, anything
