@@ -7,8 +7,8 @@ import * as esbuild from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Server } from "../src/adapters/node/index.ts";
-import { BROWSER_BUNDLE } from "../src/page/bundle.ts";
 import type { Connection } from "../src/index.ts";
+import { BROWSER_BUNDLE } from "../src/page/bundle.ts";
 import { chromiumAvailable, launchChromium } from "./harness/browser.ts";
 
 const NAME = "[browser] client handshake options";

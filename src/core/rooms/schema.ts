@@ -14,12 +14,12 @@ import type { RoomData } from "./store.ts";
 export function checkedBy(schema: StandardSchemaV1, hook: PublishHook): PublishHook {
   return (conn: Connection, room: Room, data: RoomData) => {
     const result = schema["~standard"].validate(data);
-    if (result instanceof Promise) return result.then((done) => hook(conn, room, valueOf(outcome(done))));
-    return hook(conn, room, valueOf(outcome(result)));
+    if (result instanceof Promise) return result.then((done) => hook(conn, room, passed(outcome(done))));
+    return hook(conn, room, passed(outcome(result)));
   };
 }
 
-function valueOf(checked: { value: unknown } | { reason: string }): RoomData {
+function passed(checked: { value: unknown } | { reason: string }): RoomData {
   if ("reason" in checked) throw new Error(`invalid message: ${checked.reason}`);
   return checked.value as RoomData;
 }
