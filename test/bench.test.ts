@@ -88,6 +88,30 @@ test("npm run bench -- --quick --scenarios topicmem reads memory per subscriptio
   }
 });
 
+test("npm run bench -- --quick --scenarios room,roommem measures a room and idle rooms on Node, Bun and Deno", {
+  timeout: 120_000,
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), "polysocket-bench-"));
+  try {
+    const args = ["--quick", "--scenarios", "room,roommem", "--runtimes", "node,bun,deno"];
+    await bench([...args, "--room-connections", "50", "--rooms-per-connection", "2", "--out", out]);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    expect(results.rows).toHaveLength(3 * 2); // node, bun, deno × room, roommem
+    for (const row of results.rows) {
+      for (const value of [row.polysocket, row.raw]) {
+        expect(Number.isFinite(value), `${row.target} ${row.scenario}`).toBe(true);
+      }
+      // Every member got its joined frame and the marker before the measurement.
+      if (row.scenario === "room")
+        expect(row.polysocket, `${row.target} room deliveries/s`).toBeGreaterThan(0);
+      if (row.scenario === "roommem") expect(Number.isFinite(row.heap.polysocket), row.target).toBe(true);
+    }
+    expect(readFileSync(join(out, "results.md"), "utf8")).toContain("| one room fan-out (deliveries/s) |");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test("--paired refuses the scenarios it cannot pair", async () => {
   await expect(bench(["--paired", "--scenarios", "memory"])).rejects.toMatchObject({
     stderr: expect.stringContaining(
