@@ -152,8 +152,12 @@ class TinyRooms {
 
   #presence(name: string): void {
     const room = this.room(name);
-    const online = [...room.members].map((m) => ({ nick: (m as WebSocket & { id: string }).id }));
-    for (const member of room.members) member.send(JSON.stringify({ type: "presence", room: name, online }));
+    // The whole list, with ids, on every change (a Rooms server sends it once, then changes alone).
+    const members = [...room.members].map((m) => {
+      const id = (m as WebSocket & { id: string }).id;
+      return { id, info: { nick: id } };
+    });
+    for (const member of room.members) member.send(JSON.stringify({ type: "presence", room: name, members }));
   }
 }
 

@@ -110,7 +110,7 @@ describe.skipIf(unavailable !== undefined)("[redis-store] RedisRoomStore", () =>
     const bad = (options: object) => RedisRoomStore.connect({ url: redis.url, ...options } as never);
     await expect(bad({ prefx: "p" })).rejects.toThrow(
       new TypeError(
-        "options.prefx is not an option (did you mean prefix?); known: url, redis, prefix, heartbeatInterval, deadAfter, onError",
+        "options.prefx is not an option (did you mean prefix?); known: url, redis, prefix, heartbeatInterval, deadAfter, onError, metrics",
       ),
     );
     await expect(bad({ prefix: "a{b}" })).rejects.toThrow(

@@ -28,6 +28,22 @@ class RoomPeer {
       .map((f) => [f.seq!, f.data]);
   }
 
+  /** Who is in `room` by the presence frames so far: the whole list once, then each change. */
+  online(room: string): unknown[] {
+    const members = new Map<string, unknown>();
+    for (const f of this.frames()) {
+      if (f.type !== "presence" || f.room !== room) continue;
+      if (Array.isArray(f.members)) {
+        members.clear();
+        for (const m of f.members as { id: string; info: unknown }[]) members.set(m.id, m.info);
+      }
+      const joined = f.joined as { id: string; info: unknown } | undefined;
+      if (joined) members.set(joined.id, joined.info);
+      if (typeof f.left === "string") members.delete(f.left);
+    }
+    return [...members.values()];
+  }
+
   send(frame: Frame): void {
     this.client.send(JSON.stringify(frame));
   }
@@ -110,15 +126,13 @@ export function roomsSuite(runtime: Runtime, variant: Variant = nativeVariant(ru
       const bob = await open("?nick=bob");
       await ann.join(room);
       await bob.join(room);
-      const both = (f: Frame) =>
-        f.type === "presence" && f.room === room && (f.online as unknown[]).length === 2;
-      expect((await ann.frame(both, "presence of ann and bob")).online).toEqual(["ann", "bob"]);
+      await ann.frame(() => ann.online(room).length === 2, "presence of ann and bob");
+      expect(ann.online(room)).toEqual(["ann", "bob"]);
+      await bob.frame(() => bob.online(room).length === 2, "bob's presence of both");
+      expect(bob.online(room)).toEqual(["ann", "bob"]);
       await bob.client.close();
-      const alone = await ann.frame(
-        (f) => f.type === "presence" && f.room === room && (f.online as unknown[]).length === 1,
-        "presence without bob",
-      );
-      expect(alone.online).toEqual(["ann"]);
+      await ann.frame(() => ann.online(room).length === 1, "presence without bob");
+      expect(ann.online(room)).toEqual(["ann"]);
     });
 
     test("a reconnect rejoins each room from its own resume point: what was missed, once, nothing twice", async () => {

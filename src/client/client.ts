@@ -346,7 +346,7 @@ export class Client {
         this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
         break;
       case "presence":
-        this.#events.emit("presence", { online: frame.online.map(asText) });
+        this.#events.emit("presence", { online: (frame.online ?? []).map(asText) });
         break;
       case "notice":
         this.#events.emit("notice", { text: frame.text });

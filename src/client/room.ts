@@ -32,8 +32,15 @@ export interface RoomEvents {
   message: { readonly data: RoomData; readonly seq: number };
   /** Messages of this room lost for good; see {@link GapEvent}. */
   gap: GapEvent;
-  /** Who is in the room now, as the server's application describes each member (e.g. nicknames). */
-  presence: { readonly online: readonly JsonValue[] };
+  /**
+   * Who is in the room now, as the server's application describes each member
+   * (e.g. nicknames), and with their connection ids; kept from the server's
+   * whole list and its changes.
+   */
+  presence: {
+    readonly online: readonly JsonValue[];
+    readonly members: readonly { readonly id: string; readonly info: JsonValue }[];
+  };
   /** Text for this client alone about this room (e.g. a malformed frame). */
   notice: { readonly text: string };
   /** A publish is stored, once, as message `seq` (`data` as it was given to `publish`). */
@@ -82,6 +89,8 @@ export class ClientRoom {
   readonly #events: Emitter<RoomEvents>;
   readonly #outbox: Outbox;
   #state: ClientRoomState = "joining";
+  /** Who is in the room, by connection id. */
+  readonly #online = new Map<string, JsonValue>();
   #epoch: string | undefined;
   #lastSeq = 0;
   #joinedOnce = false;
@@ -228,12 +237,25 @@ export class ClientRoom {
         this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
         break;
       case "presence":
-        this.#events.emit("presence", { online: frame.online });
+        this.#presence(frame);
         break;
       case "notice":
         this.#events.emit("notice", { text: frame.text });
         break;
     }
+  }
+
+  /** The whole list (`members`) replaces what is known, a change (`joined`, `left`) updates it. */
+  #presence(frame: Extract<RoomFrame, { type: "presence" }>): void {
+    const online = this.#online;
+    if (frame.members) {
+      online.clear();
+      for (const { id, info } of frame.members) online.set(id, info);
+    }
+    if (frame.joined) online.set(frame.joined.id, frame.joined.info);
+    if (frame.left !== undefined && !online.delete(frame.left) && !frame.members && !frame.joined) return;
+    const members = [...online].map(([id, info]) => ({ id, info }));
+    this.#events.emit("presence", { online: members.map((m) => m.info), members });
   }
 
   #joined(epoch: string, seq: number): void {

@@ -55,7 +55,20 @@ export type ServerFrame =
       readonly binary?: true;
     }
   | { readonly type: "gap"; readonly room?: string; readonly from: number; readonly to: number }
-  | { readonly type: "presence"; readonly room?: string; readonly online: readonly Json[] }
+  /**
+   * Who is in the room: a `ChatRoom` sends the whole list (`online`, each
+   * member's presence value) on every change; a `Rooms` server sends the whole
+   * list (`members`, with ids) once when a member joins, then each change alone
+   * (`joined`, or `left` with the id).
+   */
+  | {
+      readonly type: "presence";
+      readonly room?: string;
+      readonly online?: readonly Json[];
+      readonly members?: readonly PresenceMember[];
+      readonly joined?: PresenceMember;
+      readonly left?: string;
+    }
   | { readonly type: "notice"; readonly room?: string; readonly text: string }
   /** The publish with this `ref` is stored as message `seq`. */
   | { readonly type: "ack"; readonly room: string; readonly ref: Ref; readonly seq: number }
@@ -71,6 +84,12 @@ export type ServerFrame =
   /** The answer to the client's `request` with this `id`: its `data`, or the `error` the handler threw. */
   | { readonly type: "response"; readonly id: Ref; readonly data?: Json; readonly error?: string }
   | { readonly type: "pong" };
+
+/** A member as presence frames name it: its connection id and its presence value. */
+export interface PresenceMember {
+  readonly id: string;
+  readonly info: Json;
+}
 
 /** A client's name for one of its publishes, echoed in `ack`/`nack`: a number or a short string. */
 export type Ref = number | string;
@@ -216,7 +235,7 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
     case "gap":
       return isSeq(frame.from) && isSeq(frame.to) ? (frame as ServerFrame) : undefined;
     case "presence":
-      return Array.isArray(frame.online) ? (frame as ServerFrame) : undefined;
+      return isPresence(frame) ? (frame as ServerFrame) : undefined;
     case "notice":
       return typeof frame.text === "string" ? (frame as ServerFrame) : undefined;
     case "ack":
@@ -238,6 +257,16 @@ export function decodeServerFrame(text: string): ServerFrame | undefined {
       return undefined;
   }
 }
+
+/** One of a presence frame's forms: the whole list (either kind) or one change. */
+function isPresence(frame: Record<string, unknown>): boolean {
+  if (Array.isArray(frame.online)) return true;
+  if (Array.isArray(frame.members)) return frame.members.every(isMember);
+  return isMember(frame.joined) || isText(frame.left);
+}
+
+const isMember = (value: unknown): value is PresenceMember =>
+  typeof value === "object" && value !== null && isText((value as PresenceMember).id) && "info" in value;
 
 /** Longest room name, in UTF-16 units. */
 export const MAX_ROOM_NAME = 200;

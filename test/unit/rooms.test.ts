@@ -76,13 +76,17 @@ for (const kind of WIRES) {
       await rooms.publish("lobby", "two");
       const a = await server.connect();
       send(server, a.conn, { type: "join", room: "lobby" });
-      await until(() => inRoom(a, "lobby").some((f) => f.type === "presence"), "presence in lobby");
+      await until(
+        () => inRoom(a, "lobby").filter((f) => f.type === "presence").length === 2,
+        "presence in lobby",
+      );
       const epoch = rooms.get("lobby")!.epoch;
       expect(inRoom(a, "lobby")).toEqual([
         { type: "joined", room: "lobby", epoch, seq: 2 },
         { type: "message", room: "lobby", seq: 1, data: "one" },
         { type: "message", room: "lobby", seq: 2, data: "two" },
-        { type: "presence", room: "lobby", online: [`nick-${a.conn.id}`] },
+        { type: "presence", room: "lobby", members: [] }, // the list as it was: its own join follows
+        { type: "presence", room: "lobby", joined: { id: a.conn.id, info: `nick-${a.conn.id}` } },
       ]);
     });
 
@@ -181,7 +185,16 @@ for (const kind of WIRES) {
         [2, { joined: b.conn.id, room: "r" }],
         [3, `${b.conn.id} left`],
       ]);
-      expect(inRoom(a, "r").at(-1)).toEqual({ type: "presence", room: "r", online: [a.conn.id] });
+      expect(inRoom(a, "r").at(-1)).toEqual({ type: "presence", room: "r", left: b.conn.id });
+      // b joined second: it had the list with a in it, then its own join.
+      expect(
+        inRoom(b, "r")
+          .filter((f) => f.type === "presence")
+          .slice(0, 2),
+      ).toEqual([
+        { type: "presence", room: "r", members: [{ id: a.conn.id, info: a.conn.id }] },
+        { type: "presence", room: "r", joined: { id: b.conn.id, info: b.conn.id } },
+      ]);
       expect(inRoom(b, "r").at(-1)).toEqual({ type: "left", room: "r" });
       await rooms.publish("r", "after");
       expect(messages(b, "r").map(([seq]) => seq)).toEqual([1, 2]);
@@ -451,6 +464,28 @@ for (const kind of WIRES) {
         expect(reasons[0]).toMatch(/^invalid message: at text: /);
         if (schema === zodText) expect(reasons[1]).toMatch(/^invalid message: at text: Too big/);
         else expect(reasons[1]).toBe("invalid message: not that");
+      }
+    });
+
+    test("a join storm: each member gets the whole list once, then one small frame per change", async () => {
+      const { server } = await roomsServer(kind);
+      const peers: FakePeer[] = [];
+      for (let i = 0; i < 40; i++) {
+        const peer = await server.connect();
+        peers.push(peer);
+        send(server, peer.conn, { type: "join", room: "storm" });
+      }
+      await until(
+        () => inRoom(peers[0]!, "storm").filter((f) => f.joined).length === 40,
+        "40 joins seen by the first",
+      );
+      for (const [i, peer] of peers.entries()) {
+        const presence = inRoom(peer, "storm").filter((f) => f.type === "presence");
+        expect(presence.filter((f) => f.members).length, `member ${i}: one whole list`).toBe(1);
+        expect((presence[0]!.members as unknown[]).length, `member ${i}: the list had those before it`).toBe(
+          i,
+        );
+        expect(presence.length, `member ${i}: then one change per join from its own on`).toBe(1 + 40 - i);
       }
     });
 

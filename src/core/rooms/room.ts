@@ -175,6 +175,7 @@ export class Room {
       for (const entry of this.#replayable()) conn.send(plainPayload(entry.data));
     } else {
       this.#replay(conn, kind, resume);
+      if (kind === "named") this.#members(conn);
     }
     if (!this.#ahead.has(conn)) this.#audience(kind).add(conn);
     this.#announce(member, { join: member }, this.#policy.joinNotice);
@@ -296,12 +297,43 @@ export class Room {
     return kind === "named" ? this.name : undefined;
   }
 
+  /**
+   * Who is in the room changed. A `Rooms` member is told the change alone
+   * (`joined` or `left`): it had the whole list when it joined, and a list per
+   * change would cost the cube of the room's size in a join storm. A
+   * `ChatRoom`'s members get the whole list, as before.
+   */
   #presenceChanged(change: PresenceChange): void {
-    if (change.join) this.#online.set(change.join.id, change.join);
-    if (change.leave !== undefined) this.#online.delete(change.leave);
+    const { join, leave } = change;
+    if (join) this.#online.set(join.id, join);
+    if (leave !== undefined && !this.#online.delete(leave) && !join) return; // nothing changed
     const { bare, named } = this.#audiences;
-    if ((bare?.size ?? 0) + (named?.size ?? 0) + this.#ahead.size === 0) return;
-    this.#toResumable({ type: "presence", online: [...this.#online.values()].map((m) => m.info) });
+    if (bare?.size || this.#hasAhead("bare")) {
+      this.#send("bare", { type: "presence", online: [...this.#online.values()].map((m) => m.info) });
+    }
+    if (named?.size || this.#hasAhead("named")) {
+      if (join) this.#send("named", { type: "presence", room: this.name, joined: join });
+      if (leave !== undefined) this.#send("named", { type: "presence", room: this.name, left: leave });
+    }
+  }
+
+  /** Whether a member of `kind` is ahead of the room (outside its audience for now). */
+  #hasAhead(kind: MemberKind): boolean {
+    for (const conn of this.#ahead.keys()) if (this.#locals.get(conn)?.kind === kind) return true;
+    return false;
+  }
+
+  /** A frame for the resumable members of `kind`, those ahead of the room included. */
+  #send(kind: "bare" | "named", frame: ServerFrame): void {
+    const text = roomFrame(this.#label(kind), frame);
+    this.#audiences[kind]?.send(text);
+    for (const conn of this.#ahead.keys()) if (this.#locals.get(conn)?.kind === kind) conn.send(text);
+  }
+
+  /** The whole presence list, to one named member (when it joins, or the room restarted). */
+  #members(conn: Connection): void {
+    const members = [...this.#online.values()].map(({ id, info }) => ({ id, info }));
+    conn.send(roomFrame(this.name, { type: "presence", room: this.name, members }));
   }
 
   /** A join or leave, stored with its notice (if the policy has one). */
@@ -355,7 +387,10 @@ export class Room {
         conn.close(1012, "room restarted");
         continue;
       }
-      if (local.kind === "named") this.sendFrame(conn, { type: "joined", room: this.name, epoch, seq: 0 });
+      if (local.kind === "named") {
+        this.sendFrame(conn, { type: "joined", room: this.name, epoch, seq: 0 });
+        this.#members(conn);
+      }
       this.#announce(local.member, { join: local.member }, this.#policy.joinNotice);
     }
   }
