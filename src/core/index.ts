@@ -30,6 +30,7 @@ export type {
 } from "./options.ts";
 export {
   type ClientFrame,
+  type PresenceMember,
   RESUME_PARAM,
   type Ref,
   type ResumePoint,
