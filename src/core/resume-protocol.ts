@@ -87,7 +87,9 @@ export type ServerFrame =
 
 /** A member as presence frames name it: its connection id and its presence value. */
 export interface PresenceMember {
+  /** The member's connection id. */
   readonly id: string;
+  /** What the server's application says identifies it (its `presence` value). */
   readonly info: Json;
 }
 
