@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { TARGETS, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
+import { pairCells } from "./pair-cells.ts";
 import { type Measurement, runLoad, ServerProcess } from "./processes.ts";
 import { machine } from "./report.ts";
 import { formatNumber, median } from "./stats.ts";
@@ -151,13 +152,6 @@ async function sentCount(port: number): Promise<number> {
   return Number(sent?.metrics[0]?.value ?? Number.NaN);
 }
 
-const perCpu = (m: Measurement) => m.rate / m.serverCpu;
-
-function range(values: number[]): string {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  return `${sorted[0]?.toFixed(2)}–${sorted.at(-1)?.toFixed(2)}`;
-}
-
 /** The results table: one row per runtime. */
 function render(pairs: Pair[], seconds: number): string {
   const lines = [
@@ -166,18 +160,11 @@ function render(pairs: Pair[], seconds: number): string {
   ];
   for (const target of targets) {
     const mine = pairs.filter((p) => p.target === target.name);
-    const rates = mine.map((p) => p.on.rate / p.off.rate);
-    const cpu = mine.map((p) => perCpu(p.on) / perCpu(p.off));
-    const med = (side: Side, read: (m: Measurement) => number) => median(mine.map((p) => read(p[side])));
-    const pct = (side: Side, read: (m: Measurement) => number) => `${Math.round(med(side, read) * 100)}%`;
     lines.push(
-      `| ${target.label} | ${formatNumber(med("on", (m) => m.rate))} / ${formatNumber(med("off", (m) => m.rate))} ` +
-        `| **${median(rates).toFixed(2)}x** (${range(rates)}) ` +
-        `| ${formatNumber(med("on", perCpu))} / ${formatNumber(med("off", perCpu))} ` +
-        `| **${median(cpu).toFixed(2)}x** (${range(cpu)}) ` +
-        `| ${pct("on", (m) => m.serverCpu)} / ${pct("off", (m) => m.serverCpu)} ` +
-        `| ${pct("on", (m) => m.cpu)} / ${pct("off", (m) => m.cpu)} ` +
-        `| ${formatNumber(median(mine.map((p) => p.counted)))} |`,
+      `| ${target.label} ${pairCells(
+        mine.map((p) => p.on),
+        mine.map((p) => p.off),
+      )}` + `| ${formatNumber(median(mine.map((p) => p.counted)))} |`,
     );
   }
   const m = machine();

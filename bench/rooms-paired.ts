@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { TARGETS, type Target } from "./config.ts";
 import type { Job } from "./job.ts";
+import { pairCells } from "./pair-cells.ts";
 import { type Measurement, runLoad, ServerProcess } from "./processes.ts";
 import { machine } from "./report.ts";
 import { formatNumber, median } from "./stats.ts";
@@ -98,13 +99,6 @@ async function runPair(target: Target, round: number): Promise<Pair> {
   }
 }
 
-const perCpu = (m: Measurement) => m.rate / m.serverCpu;
-
-function range(values: number[]): string {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  return `${sorted[0]?.toFixed(2)}–${sorted.at(-1)?.toFixed(2)}`;
-}
-
 /** Other work in a pair's window: the machine's, less the other side's server and generator. */
 const others = (pair: Pair) => Math.max(0, pair.room.otherCpu - pair.topic.serverCpu - pair.topic.cpu);
 
@@ -116,17 +110,12 @@ function render(pairs: Pair[], seconds: number): string {
   ];
   for (const target of targets) {
     const mine = pairs.filter((p) => p.target === target.name);
-    const rates = mine.map((p) => p.room.rate / p.topic.rate);
-    const cpu = mine.map((p) => perCpu(p.room) / perCpu(p.topic));
     const med = (side: Side, read: (m: Measurement) => number) => median(mine.map((p) => read(p[side])));
-    const pct = (side: Side, read: (m: Measurement) => number) => `${Math.round(med(side, read) * 100)}%`;
     lines.push(
-      `| ${target.label} | ${formatNumber(med("room", (m) => m.rate))} / ${formatNumber(med("topic", (m) => m.rate))} ` +
-        `| **${median(rates).toFixed(2)}x** (${range(rates)}) ` +
-        `| ${formatNumber(med("room", perCpu))} / ${formatNumber(med("topic", perCpu))} ` +
-        `| **${median(cpu).toFixed(2)}x** (${range(cpu)}) ` +
-        `| ${pct("room", (m) => m.serverCpu)} / ${pct("topic", (m) => m.serverCpu)} ` +
-        `| ${pct("room", (m) => m.cpu)} / ${pct("topic", (m) => m.cpu)} ` +
+      `| ${target.label} ${pairCells(
+        mine.map((p) => p.room),
+        mine.map((p) => p.topic),
+      )}` +
         `| ${(med("room", (m) => m.setupMs ?? Number.NaN) / 1000).toFixed(1)} s ` +
         `| ${Math.round(median(mine.map(others)) * 100)}% |`,
     );
