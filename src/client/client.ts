@@ -3,6 +3,7 @@
  * code), queues while disconnected, notices a silent server, and, in the
  * resumable protocol, delivers a room's messages exactly once and in order.
  */
+
 import {
   type ClientFrame,
   decodeServerFrame,
@@ -21,6 +22,7 @@ import {
 } from "./options.ts";
 import { checkTimeout, RequestError } from "./pending.ts";
 import { type ClientSocket, createDialer, type Dialer } from "./platform.ts";
+import { StreamPosition } from "./position.ts";
 import { Requests } from "./requests.ts";
 import { type ClientRoom, isJson } from "./room.ts";
 import { RoomSet } from "./room-set.ts";
@@ -69,8 +71,8 @@ export class Client {
   readonly #rooms: RoomSet;
   readonly #requests = new Requests((frame) => this.#writeFrame(frame));
   #protocol = "";
-  #epoch: string | undefined;
-  #lastSeq = 0;
+  /** The `ChatRoom` stream's position (the resumable protocol's single room). */
+  readonly #position = new StreamPosition();
   #connectTimer: Timer;
   #retryTimer: Timer;
   #pingTimer: Timer;
@@ -111,7 +113,7 @@ export class Client {
 
   /** Sequence number of the last message delivered (resumable protocol; 0 before any). */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#position.lastSeq;
   }
 
   /** The rooms joined with {@link Client.join} and not left, in the order they were joined. */
@@ -290,7 +292,7 @@ export class Client {
 
   #connectUrl(): string {
     if (this.#options.resume === false) return this.url;
-    const point = this.#epoch === undefined ? undefined : { epoch: this.#epoch, seq: this.#lastSeq };
+    const { point } = this.#position;
     return withResume(this.url, point);
   }
 
@@ -336,13 +338,11 @@ export class Client {
         this.#welcome(socket, frame.epoch, frame.id);
         break;
       case "message":
-        // Anything at or below the last delivered number was delivered before.
-        if (frame.seq <= this.#lastSeq) break;
-        this.#lastSeq = frame.seq;
-        this.#events.emit("message", { data: asText(frame.data), seq: frame.seq });
+        if (this.#position.take(frame.seq))
+          this.#events.emit("message", { data: asText(frame.data), seq: frame.seq });
         break;
       case "gap":
-        this.#lastSeq = Math.max(this.#lastSeq, frame.to);
+        this.#position.skip(frame.to);
         this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
         break;
       case "presence":
@@ -373,12 +373,11 @@ export class Client {
 
   /** A welcome: a `ChatRoom`'s carries its epoch (one room, resumed by URL); a `Rooms` server's has none. */
   #welcome(socket: ClientSocket, epoch: string | undefined, id: string): void {
-    if (epoch !== undefined && this.#epoch !== undefined && this.#epoch !== epoch) {
-      // The room restarted: its numbering starts over, and what we missed is unknowable.
-      this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
-      this.#lastSeq = 0;
+    if (epoch !== undefined) {
+      const restart = this.#position.restartBy(epoch);
+      if (restart) this.#events.emit("gap", restart);
+      this.#position.adopt(epoch);
     }
-    if (epoch !== undefined) this.#epoch = epoch;
     if (socket !== this.#socket) return;
     if (this.#state === "open")
       this.#welcomed(socket, id); // "auto": open already, now resumable

@@ -4,11 +4,13 @@
  * each message once, and publishes exactly once (outbox.ts): held until the
  * server confirms the join, numbered, and sent again until acknowledged.
  */
+
 import { type ClientFrame, fromBase64, type ServerFrame, toBase64 } from "../core/resume-protocol.ts";
 import type { JsonValue, RoomData } from "../core/rooms/store.ts";
 import { Emitter, type GapEvent } from "./events.ts";
 import { Outbox, type Outgoing } from "./outbox.ts";
 import { checkTimeout, Pending, PublishError } from "./pending.ts";
+import { StreamPosition } from "./position.ts";
 
 /** Options of {@link ClientRoom.publish}. */
 export interface PublishOptions {
@@ -91,8 +93,7 @@ export class ClientRoom {
   #state: ClientRoomState = "joining";
   /** Who is in the room, by connection id. */
   readonly #online = new Map<string, JsonValue>();
-  #epoch: string | undefined;
-  #lastSeq = 0;
+  readonly #position = new StreamPosition();
   #joinedOnce = false;
 
   /** @internal Rooms are created by `client.join`. */
@@ -112,12 +113,12 @@ export class ClientRoom {
 
   /** Sequence number of the last message delivered (0 before any, and again after a restart). */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#position.lastSeq;
   }
 
   /** The room's epoch as last joined (`undefined` before the first `joined`). */
   get epoch(): string | undefined {
-    return this.#epoch;
+    return this.#position.epoch;
   }
 
   /** Publishes not acknowledged yet: waiting for the join, or sent and unanswered. */
@@ -201,8 +202,10 @@ export class ClientRoom {
 
   /** @internal The `join` frame for a (re)connection: from the resume point once there is one. */
   joinFrame(): ClientFrame {
-    if (this.#epoch === undefined) return { type: "join", room: this.name };
-    return { type: "join", room: this.name, epoch: this.#epoch, seq: this.#lastSeq };
+    const { point } = this.#position;
+    return point === undefined
+      ? { type: "join", room: this.name }
+      : { type: "join", room: this.name, ...point };
   }
 
   /** @internal The connection is gone: publishes wait for the next `joined`. */
@@ -233,7 +236,7 @@ export class ClientRoom {
         this.#message(frame);
         break;
       case "gap":
-        this.#lastSeq = Math.max(this.#lastSeq, frame.to);
+        this.#position.skip(frame.to);
         this.#events.emit("gap", { reason: "history", from: frame.from, to: frame.to });
         break;
       case "presence":
@@ -259,13 +262,10 @@ export class ClientRoom {
   }
 
   #joined(epoch: string, seq: number): void {
-    const restarted = this.#epoch !== undefined && this.#epoch !== epoch;
-    if (restarted) {
-      // The room's numbering started over: what came after our point is unknowable.
-      this.#events.emit("gap", { reason: "restart", after: this.#lastSeq });
-      this.#lastSeq = 0;
-    }
-    this.#epoch = epoch;
+    const restart = this.#position.restartBy(epoch);
+    const restarted = restart !== undefined;
+    if (restart) this.#events.emit("gap", restart);
+    this.#position.adopt(epoch);
     this.#state = "joined";
     const rejoin = this.#joinedOnce;
     this.#joinedOnce = true;
@@ -290,8 +290,7 @@ export class ClientRoom {
 
   #message(frame: Extract<ServerFrame, { type: "message" }>): void {
     // At or below the last delivered number: replayed again after a reconnect, delivered before.
-    if (frame.seq <= this.#lastSeq) return;
-    this.#lastSeq = frame.seq;
+    if (!this.#position.take(frame.seq)) return;
     const data = frame.binary ? fromBase64(frame.data as string) : frame.data;
     if (data === undefined)
       this.#link.fail(new Error(`room ${this.name}: message ${frame.seq} is not base64`));
