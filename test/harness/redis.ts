@@ -87,21 +87,7 @@ export class TestRedis {
     args.push("--dir", this.#dir);
     const child = spawn(redisServerBinary()!, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      child.stdout!.on("data", (chunk) => {
-        output += chunk;
-        if (output.includes("Ready to accept connections")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
+    await readyToAccept(child);
     child.stdout!.resume();
   }
 
